@@ -1,0 +1,75 @@
+"""The `newsrag` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.errors import NewsragError
+from app.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
+
+EPILOG = """examples:
+  newsrag demo                                   index the bundled sample and open the chat
+  newsrag ingest ~/news/ more.jsonl              add a folder and a JSONL file of articles
+  newsrag ask "What did Kerry say about Assad?"  a cited answer (add --json for the Answer JSON)
+  newsrag ask --questions qs.jsonl --json        answer a batch, one JSON per line
+  newsrag chat                                   a conversation with follow-up questions
+  newsrag list / newsrag remove ID               what is indexed / take an article out
+
+settings come from NEWSRAG_* variables or a .env file (see .env.example); data lives in NEWSRAG_DATA_DIR
+(default ./newsrag-data)."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsrag", description="Ask questions of your news articles; every claim is "
+                                "cited to an exact quoted passage.", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="add articles (files or folders: .txt .md .html .json .jsonl)")
+    s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+    s = sub.add_parser("list", help="show the indexed articles")
+    s.add_argument("--json", action="store_true", help="one JSON object per article")
+
+    s = sub.add_parser("remove", help="remove an article (by the id `newsrag list` shows)")
+    s.add_argument("article_id", metavar="ID")
+
+    s = sub.add_parser("ask", help="answer one question (or a batch with --questions)")
+    s.add_argument("question", nargs="?", help="the question, in quotes")
+    s.add_argument("--questions", type=Path, metavar="FILE.jsonl", help='batch: one {"question": ...} per line')
+    _answer_options(s)
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+
+    s = sub.add_parser("chat", help="an interactive conversation in the terminal (follow-ups understood)")
+    _answer_options(s)
+
+    s = sub.add_parser("demo", help="index the bundled sample articles, then open the chat")
+    s.add_argument("--terminal", action="store_true", help="terminal chat instead of the web UI")
+    return p
+
+
+def _answer_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--answerer", choices=["extractive", "llm"], help="default: NEWSRAG_ANSWERER (extractive)")
+    s.add_argument("-k", type=int, metavar="N", help="passages to retrieve (default: NEWSRAG_TOP_K)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        from app import commands
+
+        return commands.run(args, Settings())
+    except NewsragError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The engine every face calls: ask (plain or streamed), ingest, list, remove. Built once by `build_engine`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.answer import Answerer, make_answerer
+from app.chat import Condenser, RuleCondenser
+from app.errors import NewsragError, NotFound, NotReady
+from app.retrieve import HybridRetriever
+from app.settings import Settings, go_offline
+from app.types import Answer, Event, Turn
+from index.embed import Embedder, make_embedder
+from index.ingest import Indexer, IngestReport, Progress
+from index.keyword import KeywordIndex
+from index.manifest import Manifest
+from index.store import ChromaStore
+from index.types import Article
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder: Embedder, manifest: Manifest, store: ChromaStore,
+                 keyword: KeywordIndex, indexer: Indexer, retriever: HybridRetriever):
+        self.settings, self.embedder, self.manifest, self.store = settings, embedder, manifest, store
+        self.keyword, self.indexer, self.retriever = keyword, indexer, retriever
+        self._answerers: dict[str, Answerer] = {}
+        self._condenser: Condenser | None = None
+
+    # -- answering -----------------------------------------------------------------------------------
+    def answerer(self, kind: str | None = None) -> Answerer:
+        kind = kind or self.settings.answerer
+        if kind not in self._answerers:
+            self._answerers[kind] = make_answerer(kind, self.settings, self.embedder)
+        return self._answerers[kind]
+
+    def condenser(self) -> Condenser:
+        if self._condenser is None:
+            from app.chat import make_condenser
+
+            self._condenser = make_condenser(self.settings) if self.settings.answerer == "llm" else RuleCondenser()
+        return self._condenser
+
+    def ask(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
+            k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
+        final: Answer | None = None
+        for event in self.ask_stream(question, history, answerer, k, filters):
+            if event.type == "done":
+                final = Answer.model_validate(event.data["answer"])
+        assert final is not None, "the stream always ends with done"
+        return final
+
+    def ask_stream(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
+                   k: int | None = None, filters: dict[str, Any] | None = None) -> Iterator[Event]:
+        question = self._check(question)
+        chosen = self.answerer(answerer)  # fails fast on a misconfigured answerer
+        t0 = time.perf_counter()
+        rewritten = self.condenser().rewrite(question, history or []) if history else None
+        query = rewritten or question
+        t1 = time.perf_counter()
+        passages = self.retriever.retrieve(query, k or self.settings.top_k, filters)
+        t2 = time.perf_counter()
+        if rewritten:
+            yield Event(type="notice", data={"rewritten_query": rewritten, "text": f"Searching for: {rewritten}"})
+        for event in chosen.stream(query, passages):
+            if event.type != "done":
+                yield event
+                continue
+            answer = Answer.model_validate(event.data["answer"])
+            t3 = time.perf_counter()
+            answer.question = question
+            answer.rewritten_query = rewritten
+            answer.settings_hash = self.settings.fingerprint()
+            answer.timings_ms = {"condense": _ms(t0, t1), "retrieve": _ms(t1, t2), "answer": _ms(t2, t3),
+                                 "total": _ms(t0, t3), **answer.timings_ms}
+            yield Event(type="done", data={"answer": answer.model_dump()})
+
+    def _check(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise NewsragError("The question is empty: ask something about the indexed articles.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise NewsragError(f"The question is too long ({len(question)} characters; the limit is "
+                               f"{MAX_QUESTION_CHARS}).")
+        if self.manifest.count() == 0:
+            raise NotReady("Nothing is indexed yet: add articles first with `newsrag ingest PATH` "
+                           "(try `newsrag ingest examples/articles`).")
+        return question
+
+    # -- the index -----------------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+        return self.indexer.ingest(paths, progress)
+
+    def articles(self) -> list[dict]:
+        return self.manifest.listing()
+
+    def article(self, article_id: str) -> Article:
+        article = self.manifest.article(article_id)
+        if article is None:
+            raise NotFound(f"No article with id '{article_id}' (see `newsrag list`).")
+        return article
+
+    def remove(self, article_id: str) -> None:
+        if not self.indexer.remove(article_id):
+            raise NotFound(f"No article with id '{article_id}' (see `newsrag list`).")
+
+    def ready(self) -> dict[str, Any]:
+        """Load the model and touch the stores; raises if either is unusable."""
+        self.embedder.embed(["ready"])
+        return {"articles": self.manifest.count(), "vectors": self.store.count(), "embedder": self.embedder.name}
+
+
+def _ms(a: float, b: float) -> float:
+    return round((b - a) * 1000, 1)
+
+
+def build_engine(settings: Settings | None = None) -> Engine:
+    """The one wiring function: Settings in, a ready-to-use Engine out (models load lazily on first use)."""
+    go_offline()
+    settings = settings or Settings()
+    from index.chunk import Chunker
+
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    embedder = make_embedder(settings.embedder, settings.embed_batch_size)
+    manifest = Manifest(data_dir / "manifest.sqlite")
+    store = ChromaStore(data_dir, settings.chroma_host, settings.chroma_port)
+    keyword = KeywordIndex(data_dir, manifest)
+    chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
+    indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,
+                      settings.max_file_mb)
+    retriever = HybridRetriever(embedder, store, keyword, manifest)
+    return Engine(settings, embedder, manifest, store, keyword, indexer, retriever)

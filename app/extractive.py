@@ -1,0 +1,127 @@
+"""The extractive answerer: verbatim sentences from the retrieved passages, each cited. Faithful by
+construction; refuses when no sentence clears the calibrated support threshold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.answer import citation, events_for, refusal
+from app.retrieve import speaker_question
+from app.types import Answer, Event, Passage, SentenceVerdict
+from index.embed import Embedder
+from index.text import STOPWORDS, content_words, sentence_spans, stem
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+
+def names_in(question: str) -> list[str]:
+    """Capitalised words of the question that are not its first word nor common words: likely names."""
+    found = re.findall(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'\-]+)", question.strip())
+    return [w.strip("’'s") for w in found if w.lower() not in STOPWORDS and len(w) > 1]
+
+
+_WHEN = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|"
+                   r"today|ago|last (?:week|month|year))\b")
+_HOW_MANY = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
+                       r"thousands?|millions?|billions?)\b", re.I)
+
+
+def expected_type(question: str) -> re.Pattern[str] | None:
+    """What kind of answer the question asks for: a time, or a quantity."""
+    q = question.lower()
+    if q.startswith(("when ", "what year", "what date", "since when")):
+        return _WHEN
+    if q.startswith(("how many", "how much", "what number", "what percentage")):
+        return _HOW_MANY
+    return None
+
+
+def lexical(query_stems: set[str], text: str) -> float:
+    if not query_stems:
+        return 0.0
+    have = {stem(w) for w in content_words(text)}
+    return len(query_stems & have) / len(query_stems)
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, max_sentences: int = 3, min_support: float = 0.42):
+        self.embedder, self.max_sentences, self.min_support = embedder, max_sentences, min_support
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[Event]:
+        yield from events_for(self.answer(question, passages))
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if not passages:
+            return refusal(question, "nothing relevant was retrieved.", self.name, passages)
+        asked = speaker_question(question)
+        quotes = [p for p in passages if p.kind == "quote"]
+        focus = (asked.topic or question) if asked and quotes else question
+        pool = quotes if asked and quotes else [p for p in passages if p.kind == "chunk"]
+        missing = [n for n in names_in(question) if not any(n.lower() in p.text.lower() for p in passages)]
+        if missing and not (asked and quotes):
+            return refusal(question, f"no retrieved passage mentions {', '.join(missing)}.", self.name, passages)
+        candidates = self._candidates(pool)
+        self._score(focus, candidates, quote_bonus=bool(asked and quotes))
+        candidates.sort(key=lambda c: -c.score)
+        best = candidates[0] if candidates else None
+        if best is None or best.score < self.min_support:
+            score = f"{best.score:.2f}" if best else "n/a"
+            return refusal(question, f"no passage supports an answer (best support {score} < "
+                                     f"{self.min_support:.2f}).", self.name, passages)
+        chosen = [best]
+        for c in candidates[1:]:
+            if len(chosen) == self.max_sentences or c.score < max(self.min_support, best.score * 0.85):
+                break
+            if not any(_overlaps(c, o) for o in chosen):
+                chosen.append(c)
+        order = {p.article_id: i for i, p in reversed(list(enumerate(passages)))}
+        chosen.sort(key=lambda c: (order[c.passage.article_id], c.start))
+        citations, parts, verdicts = [], [], []
+        for n, c in enumerate(chosen, 1):
+            citations.append(citation(n, c.passage, c.start, c.end))
+            parts.append(f"{c.text} [{n}]")
+            verdicts.append(SentenceVerdict(text=c.text, citations=[n], supported=True, score=round(c.score, 3),
+                                            reason="verbatim from the cited passage"))
+        return Answer(question=question, text=" ".join(parts), citations=citations, sentences=verdicts,
+                      passages=passages, answerer=self.name)
+
+    def _candidates(self, pool: list[Passage]) -> list[Candidate]:
+        out: list[Candidate] = []
+        for p in pool:
+            spans = [(0, len(p.text))] if p.kind == "quote" else sentence_spans(p.text)
+            for s, e in spans:
+                text = p.text[s:e]
+                if len(content_words(text)) >= 4 and text.rstrip("”’\"')").endswith((".", "!", "?")):
+                    # (headings and fragments are skipped)
+                    out.append(Candidate(p, p.start + s, p.start + e, text))
+        return out
+
+    def _score(self, focus: str, candidates: list[Candidate], quote_bonus: bool) -> None:
+        if not candidates:
+            return
+        vecs = self.embedder.embed([focus] + [c.text for c in candidates])
+        dense = vecs[1:] @ vecs[0]
+        stems = {stem(w) for w in content_words(focus)}
+        wants = expected_type(focus)
+        for c, d in zip(candidates, np.asarray(dense), strict=True):
+            c.score = 0.6 * float(d) + 0.4 * lexical(stems, c.text) + (0.1 if quote_bonus else 0.0)
+            if wants and wants.search(c.text):
+                c.score += 0.08
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.passage.article_id == b.passage.article_id and a.start < b.end and b.start < a.end

@@ -1,0 +1,32 @@
+"""Plain-text rendering of an Answer for the terminal (and the OpenAI-compatible endpoint)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from app.types import Answer
+
+
+def sources(answer: Answer, width: int = 100) -> str:
+    lines = []
+    for c in answer.citations:
+        head = f"[{c.n}] {c.title}" + (f" ({c.date})" if c.date else "") + (f" - {c.source}" if c.source else "")
+        lines.append(head)
+        lines.append(textwrap.fill(f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def notes(answer: Answer) -> str:
+    return "\n".join(f"note: {n}" for n in answer.notices)
+
+
+def render(answer: Answer, width: int = 100) -> str:
+    parts = []
+    if answer.rewritten_query:
+        parts.append(f"(searching for: {answer.rewritten_query})")
+    if answer.notices:
+        parts.append(notes(answer))
+    parts.append(textwrap.fill(answer.text, width))
+    if answer.citations:
+        parts += ["", "Sources:", sources(answer, width)]
+    return "\n".join(parts)

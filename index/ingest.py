@@ -1,0 +1,156 @@
+"""Ingest: load -> chunk -> find quotes -> embed -> write Chroma, then the manifest, then the keyword index.
+
+Order makes a killed ingest safe: new chunk ids (they embed the content hash) go into Chroma first, the
+manifest transaction then makes them live and retires the old ones, and only then are old vectors deleted.
+Anything in Chroma that the manifest does not list is an orphan, removed by `reconcile` at the next write.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import Chunker
+from index.embed import Embedder
+from index.keyword import KeywordIndex
+from index.load import Failure, load_paths
+from index.manifest import Manifest
+from index.quotes import extract_quotes
+from index.store import ChromaStore
+from index.types import Article, Chunk, Quote
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[Failure] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    chunks: int = 0
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """False only when nothing could be ingested at all."""
+        return bool(self.added or self.updated or self.unchanged or self.duplicates or not self.failed)
+
+    def summary(self) -> str:
+        lines = [f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+                 f"failed {len(self.failed)}" + (f", duplicates skipped {len(self.duplicates)}" if self.duplicates
+                                                 else "") + f" ({self.chunks} new chunks)"]
+        lines += [f"  failed: {f.path}: {f.reason}" for f in self.failed]
+        lines += [f"  duplicate: {f.path}: {f.reason}" for f in self.duplicates]
+        lines += [f"  repaired: {r}" for r in self.repaired]
+        return "\n".join(lines)
+
+
+@contextmanager
+def write_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time per data dir (readers are not blocked)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "write.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Indexer:
+    def __init__(self, data_dir: Path, manifest: Manifest, store: ChromaStore, keyword: KeywordIndex,
+                 embedder: Embedder, chunker: Chunker, batch_articles: int = 64, max_file_mb: float = 20.0):
+        self.data_dir, self.manifest, self.store, self.keyword = data_dir, manifest, store, keyword
+        self.embedder, self.chunker = embedder, chunker
+        self.batch_articles, self.max_file_mb = batch_articles, max_file_mb
+
+    def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+        report = IngestReport()
+        with write_lock(self.data_dir):
+            report.repaired = self.reconcile()
+            batch: list[tuple[Article, str]] = []
+            seen: dict[str, str] = {}
+            for item in load_paths(paths, self.max_file_mb):
+                if isinstance(item, Failure):
+                    report.failed.append(item)
+                    continue
+                where = item.path or item.id
+                owner = seen.get(item.sha256) or self.manifest.sha_owner(item.sha256)
+                if owner == item.id:
+                    report.unchanged.append(item.id)
+                    continue
+                if owner is not None:
+                    report.duplicates.append(Failure(where, f"same text as article '{owner}', skipped"))
+                    continue
+                if item.id in {a.id for a, _ in batch}:
+                    report.failed.append(Failure(where, f"id '{item.id}' appears twice in this batch; kept the first"))
+                    continue
+                seen[item.sha256] = item.id
+                batch.append((item, "updated" if self.manifest.article(item.id) else "added"))
+                if len(batch) >= self.batch_articles:
+                    self._write(batch, report, progress)
+                    batch = []
+            if batch:
+                self._write(batch, report, progress)
+            if report.added or report.updated or report.repaired:
+                self.keyword.rebuild()
+        return report
+
+    def _write(self, batch: list[tuple[Article, str]], report: IngestReport, progress: Progress | None) -> None:
+        """All-or-nothing for one batch of articles."""
+        items: list[tuple[Article, list[Chunk], list[Quote]]] = []
+        for article, _ in batch:
+            items.append((article, self.chunker.chunk(article), extract_quotes(article)))
+        chunks = [c for _, cs, _ in items for c in cs]
+        titles = {a.id: a.title for a, _ in batch}
+        # Each chunk is embedded with its article's title in front: it gives short chunks their topic.
+        vectors: list = []
+        for i in range(0, len(chunks), 64):
+            part = chunks[i:i + 64]
+            vectors.extend(self.embedder.embed([f"{titles[c.article_id]}\n\n{c.text}" for c in part]))
+            if progress:
+                progress(len(part))
+        try:
+            self.store.add(chunks, _stack(vectors, self.embedder.dim), titles)
+            retired = self.manifest.commit(items)
+        except BaseException:
+            self.store.delete([c.id for c in chunks if c.id not in self.manifest.chunk_ids(c.article_id)])
+            raise
+        self.store.delete(retired)
+        report.chunks += len(chunks)
+        for article, status in batch:
+            (report.updated if status == "updated" else report.added).append(article.id)
+
+    def remove(self, article_id: str) -> bool:
+        with write_lock(self.data_dir):
+            if self.manifest.article(article_id) is None:
+                return False
+            self.store.delete(self.manifest.remove(article_id))
+            self.keyword.rebuild()
+            return True
+
+    def reconcile(self) -> list[str]:
+        """Make Chroma agree with the manifest after an interrupted write; returns what was repaired."""
+        live = self.manifest.chunk_ids()
+        stored = self.store.ids()
+        repaired = []
+        orphans = stored - live
+        if orphans:
+            self.store.delete(orphans)
+            repaired.append(f"removed {len(orphans)} orphaned vectors left by an interrupted ingest")
+        missing = live - stored
+        for article_id in sorted({cid.split(":", 1)[0] for cid in missing}):
+            self.store.delete(self.manifest.remove(article_id))
+            repaired.append(f"article '{article_id}' had vectors missing; removed it: ingest it again")
+        return repaired
+
+
+def _stack(vectors: list, dim: int) -> np.ndarray:
+    return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), dim)

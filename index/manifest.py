@@ -1,0 +1,136 @@
+"""The manifest (SQLite): the source of truth for which articles, chunks and quotes are indexed.
+
+Chroma and the keyword index are derived from it: chunk ids not in the manifest are orphans and get removed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from index.types import Article, Chunk, Quote
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT, source TEXT, path TEXT,
+    text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP);
+CREATE UNIQUE INDEX IF NOT EXISTS articles_sha ON articles(sha256);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS quotes (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, speaker TEXT NOT NULL, role TEXT,
+    verb TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Manifest:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def article(self, article_id: str) -> Article | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+        ids = list(set(ids))
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", ids).fetchall() if ids else []
+        return {r["id"]: _article(r) for r in rows}
+
+    def sha_owner(self, sha: str) -> str | None:
+        row = self.db.execute("SELECT id FROM articles WHERE sha256=?", (sha,)).fetchone()
+        return row["id"] if row else None
+
+    def listing(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT a.id, a.title, a.date, a.source, a.url, a.path, length(a.text) AS chars, COUNT(c.id) AS chunks "
+            "FROM articles a LEFT JOIN chunks c ON c.article_id = a.id GROUP BY a.id ORDER BY a.date DESC, a.title"
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def chunk_rows(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            'SELECT c.id, c.article_id, c.start, c."end", a.title, a.text FROM chunks c '
+            "JOIN articles a ON a.id = c.article_id ORDER BY c.article_id, c.ordinal").fetchall()
+
+    def chunk_ids(self, article_id: str | None = None) -> set[str]:
+        if article_id is None:
+            return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))}
+
+    def chunks_by_id(self, ids: list[str]) -> dict[str, sqlite3.Row]:
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f'SELECT id, article_id, start, "end" FROM chunks WHERE id IN ({marks})',
+                               ids).fetchall() if ids else []
+        return {r["id"]: r for r in rows}
+
+    def quotes_by(self, surname: str) -> list[Quote]:
+        rows = self.db.execute(
+            'SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
+            "JOIN articles a ON a.id = q.article_id WHERE q.speaker LIKE ? COLLATE NOCASE", (f"%{surname}",))
+        return [Quote(**dict(r)) for r in rows]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def generation(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- writes (each one transaction) ---------------------------------------------------------------
+    def commit(self, items: list[tuple[Article, list[Chunk], list[Quote]]]) -> set[str]:
+        """Record articles with their chunks and quotes, atomically; returns the chunk ids they replaced."""
+        replaced: set[str] = set()
+        with Transaction(self.db):
+            for article, chunks, quotes in items:
+                replaced |= self.chunk_ids(article.id)
+                self.db.execute("DELETE FROM articles WHERE id=?", (article.id,))
+                self.db.execute(
+                    "INSERT INTO articles (id, title, date, url, source, path, text, sha256) VALUES (?,?,?,?,?,?,?,?)",
+                    (article.id, article.title, article.date, article.url, article.source, article.path,
+                     article.text, article.sha256))
+                self.db.executemany('INSERT INTO chunks (id, article_id, ordinal, start, "end") VALUES (?,?,?,?,?)',
+                                    [(c.id, c.article_id, c.ordinal, c.start, c.end) for c in chunks])
+                self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
+                                    "VALUES (?,?,?,?,?,?)",
+                                    [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
+            self._bump()
+        return replaced - {c.id for _, chunks, _ in items for c in chunks}
+
+    def remove(self, article_id: str) -> set[str]:
+        with Transaction(self.db):
+            ids = self.chunk_ids(article_id)
+            self.db.execute("DELETE FROM articles WHERE id=?", (article_id,))
+            self._bump()
+        return ids
+
+    def _bump(self) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') "
+                        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+class Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _article(row: sqlite3.Row) -> Article:
+    return Article(id=row["id"], title=row["title"], text=row["text"], date=row["date"], url=row["url"],
+                   source=row["source"], path=row["path"])

@@ -1,0 +1,69 @@
+"""Small text helpers with character offsets: sentence spans, content words."""
+
+from __future__ import annotations
+
+import re
+
+_ABBREV = {"mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt", "prof",
+           "jr", "sr", "inc", "corp", "co", "ltd", "vs", "no", "u.s", "u.k", "u.n", "jan", "feb", "mar",
+           "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "e.g", "i.e"}
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before whitespace.
+_END = re.compile(r"[.!?][\"”’')\]]*(?=\s)")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
+
+STOPWORDS = frozenset(
+    """
+a about above after again against all also am an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he her here
+hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
+off on once only or other our ours ourselves out over own same she should so some such than that the their
+theirs them themselves then there these they this those through to too under until up very was we were what
+when where which while who whom why will with would you your yours yourself yourselves say said says tell told
+think thought according did does mr mrs ms news article articles happen happened
+""".split()
+)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets inside text[start:end]; paragraphs always break sentences."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+", text[start:end]):
+        p0 = start + para.start()
+        seg = para.group()
+        cut = 0
+        for m in _END.finditer(seg):
+            word = re.search(r"([A-Za-z.]+)\.$", seg[cut:m.start() + 1])
+            if word and m.group()[0] == "." and word.group(1).lower().rstrip(".") in _ABBREV:
+                continue
+            nxt = seg[m.end():].lstrip()
+            if nxt and nxt[0].islower():
+                continue
+            spans.append((p0 + cut, p0 + m.end()))
+            cut = m.end()
+        spans.append((p0 + cut, p0 + len(seg)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def stem(word: str) -> str:
+    """A tiny suffix stripper: enough to match 'strikes'/'strike', 'bombing'/'bombed'."""
+    for suffix in ("'s", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word

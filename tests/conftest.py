@@ -1,0 +1,61 @@
+"""Shared fixtures. Everything runs offline: the fake embedder for unit tests, the packaged MiniLM for
+integration tests (marked slow), real Chroma always."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings, go_offline
+
+go_offline()
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "examples" / "articles"
+SAMPLE = SAMPLE_DIR / "russian-airstrikes-in-syria.txt"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"data_dir": data_dir, "embedder": "hash", **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.engine import build_engine
+
+    return build_engine(settings)
+
+
+@pytest.fixture
+def sample_engine(engine):  # type: ignore[no-untyped-def]
+    report = engine.ingest([SAMPLE_DIR])
+    assert report.added
+    return engine
+
+
+@pytest.fixture(scope="session")
+def real_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real MiniLM model over the bundled sample, shared by the integration tests."""
+    from app.engine import build_engine
+
+    engine = build_engine(make_settings(tmp_path_factory.mktemp("real") / "data", embedder="minilm"))
+    engine.ingest([SAMPLE_DIR])
+    return engine
+
+
+@pytest.fixture
+def sample_text() -> str:
+    from index.load import load_file
+
+    article = next(iter(load_file(SAMPLE)))
+    assert not hasattr(article, "reason")
+    return article.text  # type: ignore[union-attr]

@@ -1,0 +1,67 @@
+"""Answering over the sample with the real MiniLM model: cited quotes, exact spans, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine import Engine
+from app.errors import NewsragError, NotReady
+from app.retrieve import speaker_question
+
+pytestmark = pytest.mark.slow
+
+
+def check_citations(engine: Engine, answer) -> None:  # type: ignore[no-untyped-def]
+    assert answer.citations
+    for c in answer.citations:
+        assert engine.article(c.article_id).text[c.start:c.end] == c.quote
+        assert f"[{c.n}]" in answer.text
+
+
+def test_kerry_on_assad(real_engine: Engine) -> None:
+    answer = real_engine.ask("What did Kerry say about Assad?")
+    assert not answer.refused
+    assert "cannot be defeated as long as Bashar al-Assad remains president of Syria" in answer.citations[0].quote
+    assert "Kerry" in answer.citations[0].quote
+    check_citations(real_engine, answer)
+    assert answer.passages[0].kind == "quote" and answer.passages[0].speaker == "John Kerry"
+    assert set(answer.timings_ms) >= {"retrieve", "answer", "total"}
+    assert answer.settings_hash
+
+
+@pytest.mark.parametrize(("question", "needle"), [
+    ("What did Lavrov say?", "standing channels of communication"),
+    ("What did Steinmeier say?", "heated situation"),
+    ("What did Josh Earnest say about Russia?", "ramp up"),
+    ("How many civilians were killed in the raids?", "at least 33 civilians"),
+    ("When did the Syrian civil war begin?", "2011"),
+])
+def test_factual_questions(real_engine: Engine, question: str, needle: str) -> None:
+    answer = real_engine.ask(question)
+    assert not answer.refused, answer.refusal_reason
+    assert any(needle in c.quote for c in answer.citations), answer.text
+    check_citations(real_engine, answer)
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2018 football World Cup?",
+    "What is the recipe for banana bread?",
+    "What did Angela Merkel say about Greece?",
+])
+def test_off_topic_is_refused(real_engine: Engine, question: str) -> None:
+    answer = real_engine.ask(question)
+    assert answer.refused and answer.refusal_reason and not answer.citations
+    assert answer.text.startswith("I can't answer that")
+
+
+def test_empty_question_and_empty_index(real_engine: Engine, engine: Engine) -> None:
+    with pytest.raises(NewsragError, match="empty"):
+        real_engine.ask("   ")
+    with pytest.raises(NotReady, match="Nothing is indexed yet"):
+        engine.ask("What did Kerry say?")
+
+
+def test_speaker_question_parsing() -> None:
+    q = speaker_question("What did Mr Kerry say about Assad?")
+    assert q and q.speaker == "Kerry" and q.topic == "Assad"
+    assert speaker_question("what does the report say?") is None
