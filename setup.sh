@@ -26,7 +26,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
       if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
       $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
     fi
-    if [ -f scripts/install-local-llm.sh ]; then bash scripts/install-local-llm.sh .venv; fi
+    bash scripts/install-local-llm.sh .venv
   fi
   echo "$want" > "$stamp"
 fi

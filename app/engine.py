@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.answer import Answerer, make_answerer
-from app.chat import Condenser, RuleCondenser
+from app.chat import Condenser, RuleCondenser, make_condenser
 from app.errors import NewsragError, NotFound, NotReady
 from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
@@ -29,7 +29,7 @@ class Engine:
         self.settings, self.embedder, self.manifest, self.store = settings, embedder, manifest, store
         self.keyword, self.indexer, self.retriever = keyword, indexer, retriever
         self._answerers: dict[str, Answerer] = {}
-        self._condenser: Condenser | None = None
+        self._condensers: dict[str, Condenser] = {}
 
     # -- answering -----------------------------------------------------------------------------------
     def answerer(self, kind: str | None = None) -> Answerer:
@@ -38,12 +38,12 @@ class Engine:
             self._answerers[kind] = make_answerer(kind, self.settings, self.embedder)
         return self._answerers[kind]
 
-    def condenser(self) -> Condenser:
-        if self._condenser is None:
-            from app.chat import make_condenser
-
-            self._condenser = make_condenser(self.settings) if self.settings.answerer == "llm" else RuleCondenser()
-        return self._condenser
+    def condenser(self, kind: str | None = None) -> Condenser:
+        """The LLM rewrites follow-ups when it answers them; otherwise the deterministic rules do."""
+        kind = kind or self.settings.answerer
+        if kind not in self._condensers:
+            self._condensers[kind] = make_condenser(self.settings) if kind == "llm" else RuleCondenser()
+        return self._condensers[kind]
 
     def ask(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
             k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
@@ -59,7 +59,7 @@ class Engine:
         question = self._check(question)
         chosen = self.answerer(answerer)  # fails fast on a misconfigured answerer
         t0 = time.perf_counter()
-        rewritten = self.condenser().rewrite(question, history or []) if history else None
+        rewritten = self.condenser(answerer).rewrite(question, history) if history else None
         query = rewritten or question
         t1 = time.perf_counter()
         passages = self.retriever.retrieve(query, k or self.settings.top_k, filters)

@@ -78,6 +78,9 @@ class ExtractiveAnswerer:
         self._score(focus, candidates, quote_bonus=bool(asked and quotes))
         candidates.sort(key=lambda c: -c.score)
         best = candidates[0] if candidates else None
+        if best is not None and best.score < self.min_support and asked and quotes and asked.topic:
+            return refusal(question, f"the articles quote {quotes[0].speaker}, but not about {asked.topic.rstrip('?')} "
+                                     f"(best support {best.score:.2f} < {self.min_support:.2f}).", self.name, passages)
         if best is None or best.score < self.min_support:
             score = f"{best.score:.2f}" if best else "n/a"
             return refusal(question, f"no passage supports an answer (best support {score} < "

@@ -59,3 +59,4 @@ def sample_text() -> str:
     article = next(iter(load_file(SAMPLE)))
     assert not hasattr(article, "reason")
     return article.text  # type: ignore[union-attr]
+pytest_plugins = ["tests.fake_openai", "tests.local_llm"]

@@ -1,0 +1,171 @@
+"""Check every answer sentence against the passages it cites, before the user sees it.
+
+`HeuristicJudge` (offline, deterministic): a sentence is supported by a passage when
+  1. its names, numbers and dates all occur in the passage (entity/number/date agreement),
+  2. it does not flip a negation of the passage sentence it matches best, and
+  3. 0.5 * lexical overlap + 0.5 * embedding similarity (best passage sentence) >= THRESHOLD.
+The threshold was calibrated on eval/data/support_labels.jsonl (`python -m eval.calibrate_judge`).
+Another judge (an LLM, an NLI model) plugs in behind the same `Judge` protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from index.embed import Embedder
+from index.text import STOPWORDS, content_words, sentence_spans, stem
+
+NEG_CLOSE = 0.3  # how much of the passage sentence a claim must reuse before a negation flip counts
+THRESHOLD = 0.65  # see module docstring; re-run the calibration when the scoring changes
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "trillion",
+                "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                "doubled", "tripled", "quadrupled", "halved", "double", "triple", "twice", "thrice", "half"}
+_NEG = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot|denied|refused|failed|"
+                  r"declined|rejected)\b|n[’']t\b", re.I)
+# Opposite verbs: a sentence using one where its best passage sentence uses the other is flipped.
+OPPOSITES = [("accept", "declin"), ("accept", "reject"), ("win", "lost"), ("won", "lost"), ("rise", "fell"),
+             ("rose", "fell"), ("increas", "decreas"), ("approv", "reject"), ("gain", "los"), ("up", "down")]
+_CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
+_NUM = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass
+class Verdict:
+    supported: bool
+    score: float
+    reason: str
+    start: int = 0  # the best-matching span inside the passage text (for the citation's quote)
+    end: int = 0
+
+
+class Judge(Protocol):
+    def judge(self, sentence: str, passage: str) -> Verdict: ...
+
+
+def names(text: str) -> set[str]:
+    out = set()
+    for m in _CAPS.finditer(text):
+        word = m.group().strip("’'").removesuffix("’s").removesuffix("'s")
+        at_start = m.start() == 0 or text[max(0, m.start() - 2):m.start()].strip() in {".", "“", '"', "!", "?"}
+        if word.lower() in STOPWORDS or (at_start and word.lower() in _COMMON_STARTS):
+            continue
+        out.add(word.lower())
+    return out
+
+
+_COMMON_STARTS = {"the", "a", "an", "in", "on", "at", "but", "and", "it", "this", "that", "they", "he", "she",
+                  "we", "according", "however", "after", "before", "when", "while", "since", "as", "speaking"}
+
+
+def numbers(text: str) -> set[str]:
+    found = {n.replace(",", "") for n in _NUM.findall(text)}
+    found |= {w for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
+    return found
+
+
+class HeuristicJudge:
+    def __init__(self, embedder: Embedder, threshold: float = THRESHOLD):
+        self.embedder, self.threshold = embedder, threshold
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """Embeddings with a small cache: the same passage sentences are checked against several claims."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            if len(self._cache) > 5000:
+                self._cache.clear()
+            self._cache.update(zip(todo, self.embedder.embed(todo), strict=True))
+        return np.stack([self._cache[t] for t in texts])
+
+    def judge(self, sentence: str, passage: str) -> Verdict:
+        spans = sentence_spans(passage) or [(0, len(passage))]
+        plain = re.sub(r"\[\d+\]", "", sentence).strip()
+        vecs = self._vectors([plain] + [passage[s:e] for s, e in spans])
+        sims = vecs[1:] @ vecs[0]
+        best = int(np.argmax(sims))
+        bs, be = spans[best]
+        # A claim may span two adjacent passage sentences: the better of the best one and it with its neighbour.
+        lex_best = max(lexical(plain, passage[s:e]) for s, e in spans[max(0, best - 1):best + 2])
+        lex_all = lexical(plain, passage)
+        score = 0.5 * max(lex_best, lex_all * 0.9) + 0.5 * float(sims[best])
+        lower = fold(passage)
+        missing = sorted(n for n in names(plain) if not name_in(n, lower, passage))
+        if missing:
+            return Verdict(False, score, f"names not in the passage: {', '.join(missing)}", bs, be)
+        nums = sorted(n for n in numbers(plain) if n not in numbers(passage))
+        if nums:
+            return Verdict(False, score, f"numbers/dates not in the passage: {', '.join(nums)}", bs, be)
+        unbound = unbound_numbers(plain, passage)
+        if unbound:
+            return Verdict(False, score, f"numbers attached to different things: {', '.join(unbound)}", bs, be)
+        close = lex_best > 0.5 and lexical(passage[bs:be], plain) > NEG_CLOSE  # a paraphrase of that sentence
+        if close and bool(_NEG.search(plain)) != bool(_NEG.search(passage[bs:be])):
+            return Verdict(False, score, "negation differs from the passage", bs, be)
+        if flipped(plain, passage[bs:be]):
+            return Verdict(False, score, "says the opposite of the passage", bs, be)
+        if score < self.threshold:
+            return Verdict(False, score, f"not supported by the passage (support {score:.2f} < {self.threshold})",
+                           bs, be)
+        return Verdict(True, score, f"supported (support {score:.2f})", bs, be)
+
+
+def lexical(sentence: str, passage: str) -> float:
+    want = {stem(w) for w in content_words(sentence)}
+    if not want:
+        return 1.0
+    have = {stem(w) for w in content_words(passage)}
+    return len(want & have) / len(want)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: 'Nicolás' matches 'Nicolas'."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def name_in(name: str, folded_passage: str, passage: str) -> bool:
+    name = fold(name)
+    if name in folded_passage:
+        return True
+    if len(name) >= 6 and name[: len(name) - 2] in folded_passage:  # Syrian/Syria, Venezuelan/Venezuela
+        return True
+    if name.isalpha() and 2 <= len(name) <= 5:  # an acronym spelled out: ICE, FAA
+        pattern = r"\b" + r"\W+(?:(?:and|of|the|for)\W+)*".join(f"{c}\\w*" for c in name.upper())
+        return re.search(pattern, passage) is not None
+    return False
+
+
+def _around(text: str, start: int, end: int) -> set[str]:
+    """Content words right before and after a number: what it counts."""
+    return {stem(w) for w in content_words(text[max(0, start - 40):start])[-3:] + content_words(text[end:end + 40])[:3]}
+
+
+def unbound_numbers(sentence: str, passage: str) -> list[str]:
+    """Digits whose following words in the sentence never follow the same digits in the passage."""
+    bad = []
+    for m in _NUM.finditer(sentence):
+        context = _around(sentence, m.start(), m.end()) - {"million", "billion", "percent", "year"}
+        if not context:
+            continue
+        spots = [(p.start(), p.end()) for p in re.finditer(re.escape(m.group()) + r"(?!\d)", passage)]
+        if spots and not any(context & _around(passage, a, b) for a, b in spots):
+            bad.append(m.group())
+    return bad
+
+
+def flipped(sentence: str, passage_sentence: str) -> bool:
+    a, b = set(content_words(sentence)), set(content_words(passage_sentence))
+    for x, y in OPPOSITES:
+        has = (any(w.startswith(x) for w in a) and any(w.startswith(y) for w in b)
+               and not any(w.startswith(x) for w in b))
+        has_rev = (any(w.startswith(y) for w in a) and any(w.startswith(x) for w in b)
+                   and not any(w.startswith(y) for w in b))
+        if has or has_rev:
+            return True
+    return False

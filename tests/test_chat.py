@@ -1,0 +1,54 @@
+"""Follow-up questions are rewritten into standalone ones (deterministic rules, no LLM)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.chat import RuleCondenser
+from app.engine import Engine
+from app.types import Turn
+
+
+def run(questions: list[str]) -> list[str | None]:
+    """Feed a conversation through the rules the way the engine does; return each rewrite."""
+    condenser, history, out = RuleCondenser(), [], []
+    for q in questions:
+        rewritten = condenser.rewrite(q, history) if history else None
+        out.append(rewritten)
+        history += [Turn(role="user", content=q, rewritten_query=rewritten), Turn(role="assistant", content="...")]
+    return out
+
+
+@pytest.mark.parametrize(("conversation", "expected"), [
+    (["What did Kerry say about Assad?", "And Lavrov?"], "What did Lavrov say about Assad?"),
+    (["What did Kerry say about Assad?", "What about Putin?"], "What did Putin say about Assad?"),
+    (["What did Kerry say about Assad?", "And Lavrov?", "And Steinmeier?"], "What did Steinmeier say about Assad?"),
+    (["What did Ash Carter say?", "What did he direct officials to do?"],
+     "What did Ash Carter direct officials to do?"),
+    (["Who is Josh Earnest?", "What did he say about Russia?"], "What did Josh Earnest say about Russia?"),
+    (["What did Putin say about Assad?", "Where did his forces strike?"], "Where did Putin's forces strike?"),
+    (["What did Kerry say about Assad?", "And Lavrov?", "When did he phone Kerry?"], "When did Lavrov phone Kerry?"),
+    (["What did Kerry say about Assad?", "When did that war start?"], "When did that war start (regarding Assad)?"),
+    (["How many civilians were killed in Homs?", "Who reported it?"], "Who reported it (regarding Homs)?"),
+])
+def test_follow_ups_are_rewritten(conversation: list[str], expected: str) -> None:
+    assert run(conversation)[-1] == expected
+
+
+def test_standalone_follow_up_is_left_alone() -> None:
+    assert run(["What did Kerry say about Assad?", "How many flights did the Russian defence ministry report?"]) \
+        == [None, None]
+
+
+def test_engine_records_and_uses_the_rewrite(sample_engine: Engine) -> None:
+    history = [Turn(role="user", content="What did Kerry say about Assad?"), Turn(role="assistant", content="...")]
+    events = list(sample_engine.ask_stream("And Lavrov?", history))
+    assert events[0].type == "notice" and events[0].data["rewritten_query"] == "What did Lavrov say about Assad?"
+    answer = sample_engine.ask("And Lavrov?", history)
+    assert answer.rewritten_query == "What did Lavrov say about Assad?" and answer.question == "And Lavrov?"
+    # Lavrov is quoted in the sample, but not about Assad: an honest refusal that says so.
+    assert answer.refused and "quote Sergei Lavrov, but not about Assad" in (answer.refusal_reason or "")
+    follow = sample_engine.ask("What did he say?", [*history, Turn(role="user", content="What did Lavrov say?",
+                                                                  rewritten_query=None)])
+    assert follow.rewritten_query == "What did Lavrov say?"
+    assert any("standing channels" in c.quote for c in follow.citations)
