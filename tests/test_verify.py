@@ -15,6 +15,9 @@ pytestmark = pytest.mark.slow
 # 100 pairs): the set is small, so one or two pairs flipping by a library update must not fail CI, while a
 # real regression (e.g. the entity or number checks switched off: P drops to ~0.83) must.
 FLOORS = {"precision": 0.87, "recall": 0.85, "unsupported_caught": 0.87}
+# Without ../shared/data/realtimeqa only the 26 sample pairs remain (measured P 0.92, R 0.85, caught 0.92);
+# one pair there moves recall by 0.077, so the floors are one pair below what is measured.
+SAMPLE_ONLY_FLOORS = {"precision": 0.84, "recall": 0.76, "unsupported_caught": 0.84}
 
 
 def test_precision_recall_on_labelled_set(real_engine) -> None:  # type: ignore[no-untyped-def]
@@ -25,7 +28,9 @@ def test_precision_recall_on_labelled_set(real_engine) -> None:  # type: ignore[
     m = metrics(predicted, [p.supported for p in pairs])
     print(f"\nverifier on {len(pairs)} labelled pairs ({skipped} skipped): "
           + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
-    for key, floor in FLOORS.items():
+    if skipped:
+        print(f"RealTime QA articles not found at ../shared/data/realtimeqa: {skipped} pairs skipped")
+    for key, floor in (SAMPLE_ONLY_FLOORS if skipped else FLOORS).items():
         assert m[key] >= floor, (key, m)
 
 
