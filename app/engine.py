@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from app.answer import Answerer, make_answerer
 from app.chat import Condenser, RuleCondenser, make_condenser
-from app.errors import NewsragError, NotFound, NotReady
+from app.errors import Busy, NewsragError, NotFound, NotReady
 from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
 from app.types import Answer, Event, Turn
 from index.embed import Embedder, make_embedder
-from index.ingest import Indexer, IngestReport, Progress
+from index.ingest import IndexBusy, Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex
 from index.manifest import Manifest
 from index.store import ChromaStore
@@ -93,7 +94,12 @@ class Engine:
 
     # -- the index -----------------------------------------------------------------------------------
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
-        return self.indexer.ingest(paths, progress)
+        with busy_is_an_error():
+            return self.indexer.ingest(paths, progress)
+
+    def verify(self, repair: bool = False) -> VerifyReport:
+        with busy_is_an_error():
+            return self.indexer.verify(repair)
 
     def articles(self) -> list[dict]:
         return self.manifest.listing()
@@ -105,13 +111,23 @@ class Engine:
         return article
 
     def remove(self, article_id: str) -> None:
-        if not self.indexer.remove(article_id):
+        with busy_is_an_error():
+            removed = self.indexer.remove(article_id)
+        if not removed:
             raise NotFound(f"No article with id '{article_id}' (see `newsrag list`).")
 
     def ready(self) -> dict[str, Any]:
         """Load the model and touch the stores; raises if either is unusable."""
         self.embedder.embed(["ready"])
         return {"articles": self.manifest.count(), "vectors": self.store.count(), "embedder": self.embedder.name}
+
+
+@contextmanager
+def busy_is_an_error() -> Iterator[None]:
+    try:
+        yield
+    except IndexBusy as exc:
+        raise Busy(str(exc)) from None
 
 
 def _ms(a: float, b: float) -> float:

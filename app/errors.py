@@ -17,3 +17,9 @@ class NotFound(NewsragError):
 
 class ConfigError(NewsragError):
     status = 400
+
+
+class Busy(NewsragError):
+    """Another process is writing to the index."""
+
+    status = 423

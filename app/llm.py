@@ -72,7 +72,7 @@ class LLMAnswerer:
                  prompt: Prompt | None = None):
         self.client, self.settings, self.fallback = client, settings, fallback
         self.prompt = prompt or load_prompt("answer", 1)
-        self.checker = SentenceChecker(judge)
+        self.judge = judge
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> LLMAnswerer:
@@ -90,6 +90,7 @@ class LLMAnswerer:
         messages = self.prompt.render(question=question, passages=format_passages(passages),
                                       today=dt.date.today().isoformat())
         text, checked = "", 0
+        checker = SentenceChecker(self.judge)  # one per answer: it remembers which span supports which claim
         try:
             response = self.client.chat.completions.create(
                 model=self.settings.llm_model, messages=messages, stream=True, seed=self.settings.llm_seed,
@@ -102,7 +103,7 @@ class LLMAnswerer:
                 yield Event(type="token", data={"text": delta})
                 claims = split_claims(text)[:-1]  # the last one may still be growing
                 for i in range(checked, len(claims)):
-                    yield self._verified(i, claims[i], passages)
+                    yield self._verified(checker, i, claims[i], passages)
                 checked = max(checked, len(claims))
         except Exception as exc:  # the endpoint's failure must never reach the user as a traceback
             reason = describe(exc, self.settings.llm_timeout)
@@ -111,24 +112,25 @@ class LLMAnswerer:
             return
         claims = split_claims(text)
         for i in range(checked, len(claims)):
-            yield self._verified(i, claims[i], passages)
-        answer = self._final(question, passages, text)
+            yield self._verified(checker, i, claims[i], passages)
+        answer = self._final(question, passages, text, checker)
+        answer.timings_ms["verify"] = round(checker.elapsed_ms, 1)
         for c in answer.citations:
             yield Event(type="citation", data=c.model_dump())
         yield Event(type="done", data={"answer": answer.model_dump()})
 
-    def _verified(self, index: int, claim: str, passages: list[Passage]) -> Event:
-        verdict = self.checker.check(claim, passages)
+    def _verified(self, checker: SentenceChecker, index: int, claim: str, passages: list[Passage]) -> Event:
+        verdict = checker.check(claim, passages)
         return Event(type="sentence_verified", data={"index": index, **verdict.model_dump()})
 
-    def _final(self, question: str, passages: list[Passage], text: str) -> Answer:
+    def _final(self, question: str, passages: list[Passage], text: str, checker: SentenceChecker) -> Answer:
         meta = {"prompt_id": self.prompt.id, "prompt_version": self.prompt.version}
         stripped = text.strip()
         if not stripped or stripped.startswith(REFUSAL_TOKEN):
             reason = stripped.split(":", 1)[1].strip() if ":" in stripped else "the model found no answer."
             return refusal(question, reason or "the model found no answer.", self.name, passages).model_copy(
                 update=meta)
-        answer = assemble(question, passages, split_claims(text), self.checker, self.settings.drop_unsupported,
+        answer = assemble(question, passages, split_claims(text), checker, self.settings.drop_unsupported,
                           self.name)
         return answer.model_copy(update=meta)
 

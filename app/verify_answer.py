@@ -5,6 +5,7 @@ and quote the exact span of each passage that supports the claim."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from app.answer import citation, refusal
@@ -45,8 +46,18 @@ class SentenceChecker:
     def __init__(self, judge: Judge):
         self.judge = judge
         self._supports: dict[str, list[Support]] = {}
+        self._verdicts: dict[str, SentenceVerdict] = {}
+        self.elapsed_ms = 0.0
 
     def check(self, claim: str, passages: list[Passage]) -> SentenceVerdict:
+        """Verdicts are remembered: a claim checked while streaming is not checked again at the end."""
+        if claim not in self._verdicts:
+            t0 = time.perf_counter()
+            self._verdicts[claim] = self._check(claim, passages)
+            self.elapsed_ms += (time.perf_counter() - t0) * 1000
+        return self._verdicts[claim].model_copy()
+
+    def _check(self, claim: str, passages: list[Passage]) -> SentenceVerdict:
         cited = markers(claim)
         text = bare(claim)
         if not cited:

@@ -8,6 +8,7 @@ Anything in Chroma that the manifest does not list is an orphan, removed by `rec
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[Failure] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    notes: list[Failure] = field(default_factory=list)
     chunks: int = 0
     repaired: list[str] = field(default_factory=list)
 
@@ -48,20 +50,68 @@ class IngestReport:
                                                  else "") + f" ({self.chunks} new chunks)"]
         lines += [f"  failed: {f.path}: {f.reason}" for f in self.failed]
         lines += [f"  duplicate: {f.path}: {f.reason}" for f in self.duplicates]
+        lines += [f"  note: {f.path}: {f.reason}" for f in self.notes]
         lines += [f"  repaired: {r}" for r in self.repaired]
         return "\n".join(lines)
 
 
+class IndexBusy(Exception):
+    """Another process holds the write lock of this data dir."""
+
+
 @contextmanager
 def write_lock(data_dir: Path) -> Iterator[None]:
-    """One writer at a time per data dir (readers are not blocked)."""
+    """One writer at a time per data dir; a second writer is refused at once (readers are never blocked)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "write.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with open(data_dir / "write.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip() or "unknown"
+            raise IndexBusy(f"index is busy (pid {pid}): another newsrag process is writing to {data_dir}; "
+                            "try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
         try:
             yield
         finally:
+            handle.seek(0)
+            handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class VerifyReport:
+    articles: int
+    chunks: int
+    vectors: int
+    keyword_chunks: int
+    orphans: int
+    missing: int
+    keyword_stale: bool
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.orphans or self.missing or self.keyword_stale)
+
+    def summary(self) -> str:
+        state = "clean" if self.clean else "NOT consistent"
+        lines = [f"{state}: {self.articles} articles, {self.chunks} chunks in the manifest, {self.vectors} vectors "
+                 f"in Chroma, {self.keyword_chunks} chunks in the keyword index"]
+        if self.orphans:
+            lines.append(f"  {self.orphans} vectors in Chroma that the manifest does not list (interrupted ingest)")
+        if self.missing:
+            lines.append(f"  {self.missing} manifest chunks missing from Chroma")
+        if self.keyword_stale:
+            lines.append("  the keyword index is out of date")
+        lines += [f"  repaired: {r}" for r in self.repaired]
+        if not self.clean and not self.repaired:
+            lines.append("run `newsrag verify --repair` to fix it")
+        return "\n".join(lines)
 
 
 class Indexer:
@@ -82,6 +132,8 @@ class Indexer:
                     report.failed.append(item)
                     continue
                 where = item.path or item.id
+                if item.note:
+                    report.notes.append(Failure(where, item.note))
                 owner = seen.get(item.sha256) or self.manifest.sha_owner(item.sha256)
                 if owner == item.id:
                     report.unchanged.append(item.id)
@@ -135,6 +187,24 @@ class Indexer:
             self.store.delete(self.manifest.remove(article_id))
             self.keyword.rebuild()
             return True
+
+    def verify(self, repair: bool = False) -> VerifyReport:
+        """Do the manifest, Chroma and the keyword index agree? With repair, make them agree."""
+        def check() -> VerifyReport:
+            live, stored = self.manifest.chunk_ids(), self.store.ids()
+            keyword_ids = self.keyword.stored_ids()
+            return VerifyReport(self.manifest.count(), len(live), len(stored), len(keyword_ids or []),
+                                len(stored - live), len(live - stored), set(keyword_ids or []) != live)
+
+        report = check()
+        if repair and not report.clean:
+            with write_lock(self.data_dir):
+                repaired = self.reconcile()
+                self.keyword.rebuild()
+                repaired.append("rebuilt the keyword index")
+            report = check()
+            report.repaired = repaired
+        return report
 
     def reconcile(self) -> list[str]:
         """Make Chroma agree with the manifest after an interrupted write; returns what was repaired."""

@@ -52,6 +52,14 @@ class KeywordIndex:
         shutil.rmtree(old, ignore_errors=True)
         self._bm25, self._ids, self._generation = bm25, ids, generation
 
+    def stored_ids(self) -> list[str] | None:
+        """The chunk ids the persisted keyword index covers, if it is current; None when stale or missing."""
+        stamp = self.dir / "newsrag.json"
+        if not stamp.exists():
+            return None
+        meta = json.loads(stamp.read_text())
+        return meta["ids"] if meta["generation"] == self.manifest.generation() else None
+
     def _ensure(self) -> None:
         import bm25s
 

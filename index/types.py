@@ -15,6 +15,7 @@ class Article(BaseModel):
     url: str | None = None
     source: str | None = None
     path: str | None = None
+    note: str | None = None  # something the user should know about how it was read (e.g. its encoding)
 
     @property
     def sha256(self) -> str:

@@ -19,7 +19,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_ingest_list_ask(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "bad.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert main(["ingest", str(SAMPLE_DIR), str(tmp_path / "bad.txt")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("added 1, updated 0, unchanged 0, failed 1")

@@ -111,39 +111,86 @@ def test_failed_write_leaves_no_trace(engine: Engine, monkeypatch: pytest.Monkey
     assert engine.store.count() == 0 and engine.manifest.count() == 0
 
 
-def test_killed_ingest_is_repaired(tmp_path: Path) -> None:
-    """SIGKILL a real `newsrag ingest` mid-way; the next ingest finds Chroma and the manifest in agreement."""
-    src = tmp_path / "many"
-    src.mkdir()
+def _corpus(folder: Path, n: int) -> Path:
+    folder.mkdir()
     base = SAMPLE.read_text()
-    for i in range(400):
-        (src / f"a{i:03}.txt").write_text(f"Story {i}\n\n{base}\nEdition {i}.")
-    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path / "data"), "NEWSRAG_EMBEDDER": "hash",
-           "NEWSRAG_INGEST_BATCH_ARTICLES": "8"}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(src)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    manifest_db = tmp_path / "data" / "manifest.sqlite"
-    deadline = time.time() + 60
+    for i in range(n):
+        (folder / f"a{i:03}.txt").write_text(f"Story {i}\n\n{base}\nEdition {i}.")
+    return folder
+
+
+def _ingest_process(src: Path, data: Path) -> subprocess.Popen:
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(data), "NEWSRAG_EMBEDDER": "hash",
+           "NEWSRAG_INGEST_BATCH_ARTICLES": "4"}
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(src)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _articles(data: Path) -> int:
     import sqlite3
 
-    while time.time() < deadline:  # wait until some batches are committed, then kill
-        time.sleep(0.2)
-        if manifest_db.exists():
-            try:
-                n = sqlite3.connect(manifest_db).execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            except sqlite3.Error:
-                continue
-            if n >= 16:
-                break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        return sqlite3.connect(data / "manifest.sqlite").execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_ingest_killed_ten_times_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    """SIGKILL a real `newsrag ingest` at 10 random points; verify/repair, go on; the end state is exact."""
+    import random
+
     from app.engine import build_engine
     from tests.conftest import make_settings
 
-    engine = build_engine(make_settings(tmp_path / "data"))
-    kept = engine.manifest.count()
-    assert 16 <= kept < 400, "killed mid-way: finished batches are kept"
-    report = engine.ingest([src])
-    assert len(report.unchanged) == kept and len(report.added) == 400 - kept
-    assert engine.store.ids() == engine.manifest.chunk_ids()
-    assert engine.keyword.query("Kerry", 5)
+    src, data = _corpus(tmp_path / "many", 160), tmp_path / "data"
+    rng = random.Random(7)
+    kills, repaired = 0, 0
+    while kills < 10:
+        before = _articles(data)
+        proc = _ingest_process(src, data)
+        target = before + rng.randint(1, 8)  # kill somewhere inside the next two batches
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None and _articles(data) < target:
+            time.sleep(rng.uniform(0.01, 0.1))
+        if proc.poll() is not None:
+            break  # it finished before we could kill it
+        time.sleep(rng.uniform(0, 0.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        engine = build_engine(make_settings(data))
+        report = engine.verify(repair=True)
+        repaired += bool(report.repaired)
+        assert report.clean, report.summary()
+    assert kills == 10, f"only {kills} kills: the corpus was ingested too fast"
+    engine = build_engine(make_settings(data))
+    final = engine.ingest([src])
+    assert len(final.added) + len(final.unchanged) == 160 and not final.failed and not final.duplicates
+    assert engine.manifest.count() == 160
+    assert engine.store.ids() == engine.manifest.chunk_ids() and engine.store.count() == len(engine.store.ids())
+    assert engine.verify().clean
+    print(f"\n10 kills survived, {repaired} needed a repair")
+
+
+@pytest.mark.slow
+def test_second_writer_is_refused_and_readers_keep_answering(tmp_path: Path) -> None:
+    from app.engine import build_engine
+    from app.errors import Busy
+    from tests.conftest import make_settings
+
+    data = tmp_path / "data"
+    engine = build_engine(make_settings(data))
+    engine.ingest([SAMPLE_DIR])
+    proc = _ingest_process(_corpus(tmp_path / "many", 200), data)
+    try:
+        deadline = time.time() + 60
+        while _articles(data) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(Busy, match=r"index is busy \(pid \d+\)"):
+            engine.ingest([SAMPLE_DIR])
+        answer = engine.ask("What did Kerry say about Assad?")  # a reader, while the other process writes
+        assert "Kerry" in answer.citations[0].quote
+    finally:
+        proc.kill()
+        proc.wait()

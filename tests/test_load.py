@@ -50,7 +50,7 @@ def test_markdown_json_jsonl_html(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("empty.txt", b"", "empty file"),
     ("blank.txt", b"  \n\n ", "empty file"),
-    ("latin1.txt", "Caf\xe9 owners protest\n\nThe caf\xe9 closed.".encode("latin-1"), "not valid UTF-8"),
+    ("random.txt", bytes(range(1, 256)) * 4, "not valid UTF-8 (bad byte 0x80 at offset 127) and not Windows-1252"),
     ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ("report.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
     ("title-only.txt", b"Just a title\n", "no article text"),
@@ -78,3 +78,36 @@ def test_malformed_json_lines_keep_the_rest(tmp_path: Path) -> None:
     assert [a.title for a in articles] == ["Ok"]
     assert [f.path.rsplit(":", 1)[1] for f in failures] == ["2", "3", "4", "4"]  # [1, 2] holds two non-objects
     assert "invalid JSON" in failures[0].reason and "no 'text'" in failures[1].reason
+
+
+def test_other_encodings_are_read_and_noted(tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes("Café owners protest\n\nThe café closed on Friday.".encode("latin-1"))
+    (tmp_path / "utf16.txt").write_bytes("Über news\n\nThe ministry said 12 trains ran.".encode("utf-16"))
+    (tmp_path / "bom.txt").write_bytes("\ufeffBOM title\n\nText with a\x07 bell and\r\nwindows lines.".encode())
+    articles, failures = load(tmp_path)
+    assert not failures
+    by_id = {a.id: a for a in articles}
+    assert by_id["latin1"].text == "The café closed on Friday." and "Windows-1252" in (by_id["latin1"].note or "")
+    assert by_id["utf16"].title == "Über news" and by_id["utf16"].note == "decoded as UTF-16"
+    assert by_id["bom"].title == "BOM title" and by_id["bom"].text == "Text with a bell and\nwindows lines."
+    assert by_id["bom"].note is None
+
+
+def test_jsonl_is_streamed_with_a_per_record_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    with path.open("w") as handle:
+        for i in range(30):
+            handle.write(json.dumps({"id": f"r{i}", "title": f"T{i}", "text": "word " * 20_000}) + "\n")
+    articles, failures = load(path, max_mb=0.2)  # the file is 3 MB, each record 0.1 MB: all go in
+    assert len(articles) == 30 and not failures
+    articles, failures = load(path, max_mb=0.05)
+    assert not articles and len(failures) == 30 and failures[0].reason.startswith("record too large")
+
+
+def test_nested_json_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
+    _, failures = load(tmp_path / "deep.json", tmp_path / "loop.txt")
+    reasons = {Path(f.path).name: f.reason for f in failures}
+    assert reasons["deep.json"] == "JSON nested too deeply"
+    assert reasons["loop.txt"].startswith("cannot read: ")
