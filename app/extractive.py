@@ -13,7 +13,7 @@ from app.answer import citation, events_for, refusal
 from app.retrieve import speaker_question
 from app.types import Answer, Event, Passage, SentenceVerdict
 from index.embed import Embedder
-from index.text import STOPWORDS, content_words, sentence_spans, stem
+from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem
 
 
 @dataclass
@@ -108,8 +108,9 @@ class ExtractiveAnswerer:
             spans = [(0, len(p.text))] if p.kind == "quote" else sentence_spans(p.text)
             for s, e in spans:
                 text = p.text[s:e]
-                if len(content_words(text)) >= 4 and text.rstrip("”’\"')").endswith((".", "!", "?")):
-                    # (headings and fragments are skipped)
+                if (len(content_words(text)) >= 4 and text.rstrip("”’\"')").endswith((".", "!", "?"))
+                        and not looks_like_injection(text)):
+                    # (headings, fragments and text addressed to a model are skipped)
                     out.append(Candidate(p, p.start + s, p.start + e, text))
         return out
 

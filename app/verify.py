@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from index.embed import Embedder
-from index.text import STOPWORDS, content_words, sentence_spans, stem
+from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem
 
 NEG_CLOSE = 0.3  # how much of the passage sentence a claim must reuse before a negation flip counts
 THRESHOLD = 0.65  # see module docstring; re-run the calibration when the scoring changes
@@ -93,6 +93,9 @@ class HeuristicJudge:
         lex_best = max(lexical(plain, passage[s:e]) for s, e in spans[max(0, best - 1):best + 2])
         lex_all = lexical(plain, passage)
         score = 0.5 * max(lex_best, lex_all * 0.9) + 0.5 * float(sims[best])
+        if looks_like_injection(passage[bs:be]):
+            reason = "the matching passage text is an instruction to a model, not reporting"
+            return Verdict(False, score, reason, bs, be)
         lower = fold(passage)
         missing = sorted(n for n in names(plain) if not name_in(n, lower, passage))
         if missing:

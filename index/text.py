@@ -67,3 +67,15 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\byou are now\b|\bdeveloper mode\b|\bjailbreak\b|(^|\s)(system|assistant)\s*:"
+    r"|\b(say|tell (the )?(user|reader)s?|respond|answer|reply)\b.{0,20}\b(that|with)\b.{0,80}\binstead\b"
+    r"|\bas an ai\b|\bnew instructions\b", re.I)
+
+
+def looks_like_injection(text: str) -> bool:
+    """Text that addresses a language model instead of reporting news ("ignore previous instructions ...")."""
+    return bool(_INJECTION.search(text))
