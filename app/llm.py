@@ -38,9 +38,15 @@ def llm_client(settings: Settings) -> Any:
                   timeout=settings.llm_timeout, max_retries=0)
 
 
+class CutOff(Exception):
+    """The stream ended without a finish reason."""
+
+
 def describe(exc: BaseException, timeout: float) -> str:
     import openai
 
+    if isinstance(exc, CutOff):
+        return str(exc)
     if isinstance(exc, openai.APITimeoutError):
         return f"no reply within {timeout:g} s"
     if isinstance(exc, openai.APIConnectionError):
@@ -95,7 +101,9 @@ class LLMAnswerer:
             response = self.client.chat.completions.create(
                 model=self.settings.llm_model, messages=messages, stream=True, seed=self.settings.llm_seed,
                 temperature=self.settings.llm_temperature, max_tokens=self.settings.llm_max_tokens)
+            finished = False
             for chunk in response:
+                finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if not delta:
                     continue
@@ -105,6 +113,8 @@ class LLMAnswerer:
                 for i in range(checked, len(claims)):
                     yield self._verified(checker, i, claims[i], passages)
                 checked = max(checked, len(claims))
+            if not finished:
+                raise CutOff("the reply was cut off")
         except Exception as exc:  # the endpoint's failure must never reach the user as a traceback
             reason = describe(exc, self.settings.llm_timeout)
             log.warning("LLM call failed (%s): %r", reason, exc)

@@ -39,6 +39,7 @@ class Reply:
     hang: float = 0.0  # seconds to sleep before answering (to trigger client timeouts)
     malformed: bool = False  # 200 with a body that is not JSON (streaming: a broken SSE data line)
     chunk_size: int = 8  # characters per streamed delta
+    truncate: bool = False  # streaming: close the connection after half the content, with no finish/[DONE]
 
 
 class _Server(ThreadingHTTPServer):
@@ -133,8 +134,13 @@ class _Handler(BaseHTTPRequestHandler):
 
         chunk({"role": "assistant", "content": ""})
         size = max(1, reply.chunk_size)
-        for i in range(0, len(reply.content), size):
-            chunk({"content": reply.content[i : i + size]})
+        content = reply.content[: len(reply.content) // 2] if reply.truncate else reply.content
+        for i in range(0, len(content), size):
+            chunk({"content": content[i : i + size]})
+        if reply.truncate:
+            self.close_connection = True
+            self.wfile.write(b"0\r\n\r\n")
+            return
         if reply.malformed:
             event('{"id": "chatcmpl-fake", "choices": [{"delta": ')
         chunk({}, "stop")

@@ -87,6 +87,8 @@ def test_model_refusal(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     (Reply(status=429), "rate-limited by the endpoint"),
     (Reply(hang=3.0), "no reply within 1.5 s"),
     (Reply(malformed=True), "malformed response"),
+    (Reply(content="Kerry said the militant group cannot be defeated [1]. More text.", truncate=True),
+     "the reply was cut off"),
 ])
 def test_endpoint_failures_fall_back_to_quotes(llm_engine: Engine, fake_llm: FakeOpenAI, reply: Reply,
                                                reason: str) -> None:
@@ -97,7 +99,9 @@ def test_endpoint_failures_fall_back_to_quotes(llm_engine: Engine, fake_llm: Fak
     [notice] = answer.notices
     assert notice.startswith("LLM unavailable: ") and reason in notice and notice.endswith("; showing quotes instead")
     assert "cannot be defeated" in answer.citations[0].quote
-    assert events[0].type == "notice"
+    [notice_event] = [e for e in events if e.type == "notice"]
+    streamed_first = events.index(notice_event) > 0
+    assert notice_event.data["reset"] is streamed_first  # partial LLM text is withdrawn by the faces
 
 
 def test_dead_endpoint(real_engine: Engine) -> None:
