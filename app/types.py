@@ -7,10 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
-class Passage(BaseModel):
-    """A retrieved span of an article with the scores that ranked it."""
+class ArticleSpan(BaseModel):
+    """Characters [start, end) of one article, with what a reader needs to recognise the article."""
 
-    chunk_id: str
     article_id: str
     title: str
     date: str | None = None
@@ -18,6 +17,12 @@ class Passage(BaseModel):
     source: str | None = None
     start: int
     end: int
+
+
+class Passage(ArticleSpan):
+    """A retrieved span of an article with the scores that ranked it."""
+
+    chunk_id: str
     text: str
     kind: Literal["chunk", "quote"] = "chunk"
     speaker: str | None = None
@@ -27,17 +32,10 @@ class Passage(BaseModel):
     fused: float = 0.0
 
 
-class Citation(BaseModel):
-    """`quote == article_text[start:end]` exactly."""
+class Citation(ArticleSpan):
+    """Citation number n; `quote == article_text[start:end]` exactly."""
 
     n: int
-    article_id: str
-    title: str
-    date: str | None = None
-    url: str | None = None
-    source: str | None = None
-    start: int
-    end: int
     quote: str
 
 
