@@ -70,7 +70,7 @@ class RuleCondenser:
         new_names = names(out)
         needs_topic = _DEICTIC.search(out) or re.search(r"\b(it|they|them|there|that)\b", out, re.I)
         carry = [n for n in (topic or prev_names) if n not in new_names and n not in out]
-        if (needs_topic and carry) or (not new_names and carry and len(out.split()) <= 8):
+        if needs_topic and carry:
             out = f"{out.rstrip(' ?')} (regarding {', '.join(carry)})?"
         return out if out != question else None
 

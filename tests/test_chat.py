@@ -38,6 +38,7 @@ def test_follow_ups_are_rewritten(conversation: list[str], expected: str) -> Non
 def test_standalone_follow_up_is_left_alone() -> None:
     assert run(["What did Kerry say about Assad?", "How many flights did the Russian defence ministry report?"]) \
         == [None, None]
+    assert run(["What did Kerry say about Assad?", "What is the recipe for banana bread?"]) == [None, None]
 
 
 def test_engine_records_and_uses_the_rewrite(sample_engine: Engine) -> None:
