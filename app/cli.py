@@ -12,12 +12,14 @@ from app.settings import Settings
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
 EPILOG = """examples:
-  newsrag demo                                   index the bundled sample and open the chat
+  newsrag demo                                   index the bundled sample and open the web UI
   newsrag ingest ~/news/ more.jsonl              add a folder and a JSONL file of articles
   newsrag ask "What did Kerry say about Assad?"  a cited answer (add --json for the Answer JSON)
   newsrag ask --questions qs.jsonl --json        answer a batch, one JSON per line
   newsrag chat                                   a conversation with follow-up questions
   newsrag list / newsrag remove ID               what is indexed / take an article out
+  newsrag serve --port 8080                      web UI, HTTP API (/docs) and the embeddable widget
+  newsrag feedback export --output fb.jsonl      the thumbs up/down people gave answers
 
 settings come from NEWSRAG_* variables or a .env file (see .env.example); data lives in NEWSRAG_DATA_DIR
 (default ./newsrag-data)."""
@@ -38,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("remove", help="remove an article (by the id `newsrag list` shows)")
     s.add_argument("article_id", metavar="ID")
 
+    s = sub.add_parser("verify", help="check that the manifest, Chroma and the keyword index agree")
+    s.add_argument("--repair", action="store_true", help="fix what an interrupted ingest left behind")
+
     s = sub.add_parser("ask", help="answer one question (or a batch with --questions)")
     s.add_argument("question", nargs="?", help="the question, in quotes")
     s.add_argument("--questions", type=Path, metavar="FILE.jsonl", help='batch: one {"question": ...} per line')
@@ -47,9 +52,24 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("chat", help="an interactive conversation in the terminal (follow-ups understood)")
     _answer_options(s)
 
-    s = sub.add_parser("demo", help="index the bundled sample articles, then open the chat")
+    s = sub.add_parser("demo", help="index the bundled sample articles, then open the web UI")
     s.add_argument("--terminal", action="store_true", help="terminal chat instead of the web UI")
+    _serve_options(s)
+
+    s = sub.add_parser("serve", help="the web UI, the HTTP API (docs at /docs) and the widget (/widget.js)")
+    _serve_options(s)
+
+    s = sub.add_parser("feedback", help="feedback given on answers (thumbs up/down)")
+    fs = s.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    e = fs.add_parser("export", help="write every feedback record as JSON lines")
+    e.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
+
     return p
+
+
+def _serve_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--host", help="default: NEWSRAG_HOST (127.0.0.1; 0.0.0.0 listens on every interface)")
+    s.add_argument("--port", type=int, help="default: NEWSRAG_PORT (7860)")
 
 
 def _answer_options(s: argparse.ArgumentParser) -> None:

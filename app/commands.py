@@ -18,7 +18,10 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
-    handler = {"ingest": ingest, "list": listing, "remove": remove, "ask": ask, "chat": chat, "demo": demo}
+    from app.commands_web import HANDLERS as WEB
+
+    handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
+               "demo": demo, **WEB}
     return handler[args.command](engine, args)
 
 
@@ -64,6 +67,12 @@ def remove(engine: Engine, args: argparse.Namespace) -> int:
     engine.remove(args.article_id)
     print(f"removed {args.article_id}")
     return 0
+
+
+def verify(engine: Engine, args: argparse.Namespace) -> int:
+    report = engine.verify(repair=args.repair)
+    print(report.summary())
+    return 0 if report.clean else 1
 
 
 def ask(engine: Engine, args: argparse.Namespace) -> int:
@@ -115,6 +124,8 @@ def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args:
         if event.type == "token" and live:
             sys.stderr.write(event.data["text"])
             sys.stderr.flush()
+        elif event.type == "notice" and event.data.get("reset") and live:
+            sys.stderr.write("\r\033[J")  # the LLM failed mid-answer: its partial text is withdrawn
         elif event.type == "done":
             final = Answer.model_validate(event.data["answer"])
     if live:
@@ -149,4 +160,8 @@ def demo(engine: Engine, args: argparse.Namespace) -> int:
     ingest_paths(engine, [EXAMPLES])
     print('try: "What did Kerry say about Assad?"')
     args.answerer, args.k = None, None
-    return chat(engine, args)
+    if args.terminal:
+        return chat(engine, args)
+    from app.commands_web import serve
+
+    return serve(engine, args, open_browser=True)

@@ -1,0 +1,113 @@
+"""The HTTP API: `create_app(engine, settings)` builds the FastAPI app (docs at /docs).
+
+Routes live in app/api_ask.py (ask, feedback), app/api_admin.py (articles), app/api_openai.py (/v1); who may
+call what (CORS, rate limits, admin token) in app/api_security.py. Every error body is `{"error": message}`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from app import api_admin, api_ask, api_openai
+from app.api_common import ApiContext, context
+from app.api_security import ApiError, OriginPolicy, RateLimiter
+from app.engine import Engine
+from app.errors import NewsragError
+from app.feedback import FeedbackStore, feedback_path
+from app.settings import Settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+WIDGET_HEADERS = {"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"}
+
+DESCRIPTION = """Questions over news articles, answered with numbered citations to exact quoted spans.
+
+Writes (`POST`/`DELETE /api/articles`) need `Authorization: Bearer <NEWSRAG_ADMIN_TOKEN>` (or, with no token
+set, a loopback client). Browsers may call the API only from NEWSRAG_WIDGET_ORIGINS. Errors: `{"error": "..."}`."""
+
+
+def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
+    # FastAPIOffline: /docs with Swagger UI served from the package, not a CDN (the product runs offline)
+    app = FastAPIOffline(title="newsrag", version="0.1.0", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
+                         static_url="/docs-static")
+    per_minute = settings.rate_limit_per_minute
+    app.state.newsrag = ApiContext(
+        engine=engine, settings=settings, feedback=feedback or FeedbackStore(feedback_path(settings.data_dir)),
+        asks=RateLimiter(per_minute),
+        feedback_limit=RateLimiter(per_minute, message="Too much feedback: please wait a minute and try again."))
+    app.add_middleware(OriginPolicy, allowed=settings.allowed_origins())
+    _handle_errors(app)
+    app.include_router(api_ask.router)
+    app.include_router(api_admin.router)
+    app.include_router(api_openai.router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
+    app.add_api_route("/readyz", readyz, methods=["GET"], tags=["ops"],
+                      responses={503: {"description": "the model or the store is not usable"}})
+    app.add_api_route("/widget.js", widget, methods=["GET"], tags=["widget"], response_class=FileResponse)
+    return app
+
+
+async def healthz() -> dict[str, str]:
+    """The process is up (no dependencies touched)."""
+    return {"status": "ok"}
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Loads the embedding model and touches the stores; 503 with the reason when either fails."""
+    try:
+        info = await run_in_threadpool(context(request).engine.ready)
+    except Exception as exc:
+        return JSONResponse({"error": f"not ready: {exc}"}, status_code=503)
+    return JSONResponse({"status": "ready", **info})
+
+
+async def widget() -> FileResponse:
+    """The embeddable chat widget (see the comment at the top of the file for embedding and theming)."""
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8", headers=WIDGET_HEADERS)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    @app.exception_handler(NewsragError)
+    async def newsrag_error(_: Request, exc: NewsragError) -> JSONResponse:
+        return _error(exc.status, str(exc))
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # logged by the server as well
+        return _error(500, "Something went wrong on the server (the details are in its log). Please try again.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(*validation_message(list(exc.errors())))
+
+
+def validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
+    """Pydantic's error list as one sentence: 400 for unparseable JSON, 422 for a well-formed but wrong body."""
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            why = (e.get("ctx") or {}).get("error", "")
+            return 400, f"The request body is not valid JSON ({why}): send a JSON object, e.g. " \
+                        '{"question": "What did Kerry say about Assad?"}.'
+    parts = []
+    for e in errors:
+        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return 422, "Invalid request: " + "; ".join(parts) + "."

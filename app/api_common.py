@@ -1,0 +1,95 @@
+"""What the API routes share: the per-app context, request models, and starting an engine stream safely."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from app.api_security import RateLimiter
+from app.engine import Engine
+from app.feedback import FeedbackStore
+from app.settings import Settings
+from app.types import Event, Turn
+
+
+@dataclass
+class ApiContext:
+    engine: Engine
+    settings: Settings
+    feedback: FeedbackStore
+    asks: RateLimiter
+    feedback_limit: RateLimiter
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.newsrag
+    return ctx
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some articles (all optional; dates compare as ISO strings)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str | None = None
+    article_ids: list[str] | None = None
+    date_from: str | None = Field(default=None, examples=["2015-09-01"])
+    date_to: str | None = None
+
+
+class AskRequest(BaseModel):
+    question: str = Field(max_length=10_000, examples=["What did Kerry say about Assad?"])
+    history: list[Turn] = Field(default_factory=list, max_length=50,
+                                description="earlier turns, oldest first; follow-ups are rewritten with them")
+    answerer: Literal["extractive", "llm"] | None = None
+    k: int | None = Field(default=None, ge=1, le=50, description="passages to retrieve")
+    filters: Filters | None = None
+
+    def filter_dict(self) -> dict[str, Any] | None:
+        return self.filters.model_dump(exclude_none=True) if self.filters else None
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str | None = Field(default=None, max_length=200)
+    question: str = Field(min_length=1, max_length=10_000)
+    answer_text: str = Field(max_length=50_000)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(default=None, max_length=5_000)
+    answer: dict[str, Any] | None = Field(default=None, description="optional: the Answer JSON being rated")
+
+
+def sse(event: str, data: object) -> str:
+    """One Server-Sent Event (json.dumps never emits a raw newline, so one data line suffices)."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def open_stream(engine: Engine, body: AskRequest) -> AsyncIterator[Event]:
+    """Start `engine.ask_stream` and pull its first event before returning, so bad input (empty question,
+    nothing indexed, a misconfigured answerer) raises here, while a normal JSON error can still be sent."""
+    events = engine.ask_stream(body.question, body.history or None, body.answerer, body.k, body.filter_dict())
+    first: Event | None = await run_in_threadpool(next, events, None)
+
+    async def rest() -> AsyncIterator[Event]:
+        try:
+            if first is not None:
+                yield first
+            async for event in iterate_in_threadpool(events):
+                yield event
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                with contextlib.suppress(ValueError):  # still running in a worker thread: it ends by itself
+                    close()
+
+    return rest()

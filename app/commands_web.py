@@ -1,0 +1,75 @@
+"""The web commands: `newsrag serve` and `newsrag feedback export`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import webbrowser
+
+from app.engine import Engine
+from app.feedback import FeedbackStore, feedback_path
+from app.server import build_server, check_port, url_for
+
+
+def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) -> int:
+    import uvicorn
+
+    settings = engine.settings
+    host = getattr(args, "host", None) or settings.host
+    port = getattr(args, "port", None) or settings.port
+    check_port(host, port)
+    app = build_server(settings, engine)
+    url = url_for(host, port)
+    print(f"newsrag is serving on {url}  (web UI: /, API docs: {url}/docs, widget: {url}/widget.js); "
+          "Ctrl-C to stop", flush=True)
+    threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
+    if open_browser and has_display():
+        threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
+def _warm_up(engine: Engine) -> None:
+    """Load the model now, so the first question does not wait for it; a failure shows up at /readyz too."""
+    try:
+        engine.ready()
+    except Exception as exc:
+        print(f"warning: not ready yet: {exc} (see {engine.settings.host}:{engine.settings.port}/readyz)",
+              file=sys.stderr)
+
+
+def has_display() -> bool:
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _open_when_up(host: str, port: int, url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((target, port), timeout=1).close()
+        except OSError:
+            time.sleep(0.3)
+            continue
+        webbrowser.open(url)
+        return
+
+
+def feedback(engine: Engine, args: argparse.Namespace) -> int:
+    """`newsrag feedback export [--output FILE]`: one JSON object per line, oldest first."""
+    records = FeedbackStore(feedback_path(engine.settings.data_dir)).export()
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if args.output:
+        args.output.write_text(lines, encoding="utf-8")
+        print(f"exported {len(records)} feedback records to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
+HANDLERS = {"serve": serve, "feedback": feedback}

@@ -1,0 +1,257 @@
+"""The Gradio UI in a real browser (Debian chromium driven by Playwright) against a real engine (hash embedder,
+real Chroma) and the real FeedbackStore. Screenshots go to test-artefacts/ (desktop copied to docs/).
+
+Skipped when chromium or Playwright is missing, except under CI=true, where that is a failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE_DIR, make_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser,  # gradio's own Dataframe code trips pandas deprecations:
+              pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated")]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTEFACTS = ROOT / "test-artefacts"
+KERRY = "What did Kerry say about Assad?"
+HOSTILE_IMG = '<img src=x onerror="window.__pwned=1">'
+HOSTILE_SCRIPT = "<script>window.__pwned=1</script>"
+HOSTILE = (f"Bridge {HOSTILE_IMG} news\n\nThe mayor of Exampletown said the bridge {HOSTILE_IMG} will reopen in May "
+           f"{HOSTILE_SCRIPT} after the repairs.\n")
+TIMINGS: dict[str, list[float]] = {}
+WAIT_MS = 20_000
+
+
+def _require_browser() -> Any:
+    problem = None
+    if not os.access(CHROMIUM, os.X_OK):
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "playwright is not installed (pip install -e '.[dev]')"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run under CI: {problem}")
+        pytest.skip(problem)
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_playwright = _require_browser()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[dict[str, Any]]:
+    from app.engine import build_engine
+    from app.feedback import FeedbackStore
+    from app.ui import build_ui
+
+    tmp = tmp_path_factory.mktemp("ui")
+    engine = build_engine(make_settings(tmp / "data", embedder="hash"))
+    (tmp / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    assert engine.ingest([SAMPLE_DIR, tmp / "hostile.txt"]).added
+    store = FeedbackStore(tmp / "feedback.sqlite")
+    demo = build_ui(engine, store)
+    port = _free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}/", "store": store, "tmp": tmp, "engine": engine}
+    finally:
+        demo.close()
+        if TIMINGS:
+            ARTEFACTS.mkdir(exist_ok=True)
+            (ARTEFACTS / "ui-timings.json").write_text(json.dumps(TIMINGS, indent=2))
+
+
+def open_page(browser: Any, ui: dict[str, Any], width: int = 1280, height: int = 900, url: str | None = None,
+              **extra: Any) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": height}, **extra)
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url or ui["url"])
+    page.wait_for_selector("#nr-question textarea")
+    return page
+
+
+# Resolves with [ms to the first answer text, ms to the finished answer] after clicking Ask.
+ASK_JS = """async (before) => {
+  const chat = document.querySelector('#nr-chat');
+  const t0 = performance.now();
+  let first = null;
+  const reply = () => [...chat.querySelectorAll('.nr-answer, .nr-refusal, .nr-error')].slice(before);
+  return await new Promise((resolve) => {
+    const check = () => {
+      const els = reply();
+      if (first === null && els.some(e => e.textContent.trim())) first = performance.now() - t0;
+      if (els.some(e => !e.classList.contains('nr-streaming'))) {
+        obs.disconnect();
+        resolve([first, performance.now() - t0]);
+      }
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(chat, {subtree: true, childList: true, characterData: true});
+    document.querySelector('#nr-send').click();
+  });
+}"""
+
+
+def ask(page: Any, question: str) -> str:
+    """Type, click Ask, wait for the finished reply; returns its HTML. Records time to first text / to done."""
+    page.fill("#nr-question textarea", question)
+    before = page.locator("#nr-chat .nr-answer:not(.nr-streaming), #nr-chat .nr-refusal, #nr-chat .nr-error").count()
+    first, done = page.evaluate(ASK_JS, before)
+    TIMINGS.setdefault("first_text_ms", []).append(round(first, 1))
+    TIMINGS.setdefault("done_ms", []).append(round(done, 1))
+    return str(page.locator("#nr-chat .bot-row").last.inner_html())
+
+
+def test_cited_answer_follow_up_and_refusal(browser: Any, ui: dict[str, Any]) -> None:
+    page = open_page(browser, ui)
+    reply = ask(page, KERRY)
+    assert "cannot be defeated" in reply and "nr-refusal" not in reply
+    link = page.locator('#nr-chat a.nr-cite[href="#src-0-1"]')
+    assert link.inner_text() == "1"
+    link.click()
+    card = page.locator("#src-0-1")
+    page.wait_for_selector("#src-0-1.nr-selected")
+    assert "cannot be defeated" in card.locator("mark").inner_text()
+    assert card.locator("mark").count() == 1
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "chat.png"))
+    (ROOT / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(ARTEFACTS / "chat.png", ROOT / "docs" / "screenshot-chat.png")
+
+    reply = ask(page, "And Lavrov?")
+    searching = page.locator("#nr-chat .bot-row").last.locator(".nr-searching")
+    assert searching.inner_text().startswith("Searching for:") and "Lavrov" in searching.inner_text()
+    assert "And Lavrov?" not in searching.inner_text()
+
+    reply = ask(page, "What is the recipe for banana bread?")
+    refusal = page.locator("#nr-chat .bot-row").last.locator(".nr-refusal")
+    assert refusal.count() == 1 and "No answer in the indexed articles" in refusal.inner_text()
+    assert "nr-answer" not in reply and "nr-cite" not in reply
+    styles = refusal.evaluate("e => [getComputedStyle(e).borderStyle, getComputedStyle(e).backgroundColor]")
+    assert styles[0] == "dashed" and styles[1] not in ("rgba(0, 0, 0, 0)", "transparent")
+    # an earlier answer's [1] still finds its card, folded under the newer answers
+    page.locator('#nr-chat a.nr-cite[href="#src-0-1"]').click()
+    page.wait_for_selector("#src-0-1.nr-selected")
+    assert page.locator("#src-0-1").is_visible()
+
+
+def test_errors_are_friendly_and_the_answerer_control_works(browser: Any, ui: dict[str, Any]) -> None:
+    page = open_page(browser, ui)
+    ask(page, "   ")
+    error = page.locator("#nr-chat .nr-error").last
+    assert "The question is empty" in error.inner_text()
+    page.click("#nr-options")
+    page.get_by_label("llm").check()
+    ask(page, KERRY)
+    assert "NEWSRAG_LLM_BASE_URL" in page.locator("#nr-chat .nr-error").last.inner_text()
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_hostile_article_text_stays_text(browser: Any, ui: dict[str, Any]) -> None:
+    page = open_page(browser, ui)
+    reply = ask(page, "When will the bridge in Exampletown reopen?")
+    assert "Exampletown" in reply
+    page.locator("#nr-chat a.nr-cite").last.click()
+    page.wait_for_selector("#nr-sources .nr-src.nr-selected")
+    chat_text, panel_text = page.inner_text("#nr-chat"), page.inner_text("#nr-sources")
+    for needle in (HOSTILE_IMG, HOSTILE_SCRIPT):
+        assert needle in chat_text and needle in panel_text
+    assert f"Bridge {HOSTILE_IMG} news" in panel_text
+    page.get_by_role("tab", name="Articles").click()
+    page.wait_for_selector("#nr-table span.text:text('hostile')")
+    assert f"Bridge {HOSTILE_IMG} news" in page.inner_text("#nr-table")
+    page.wait_for_timeout(300)  # give any injected handler a chance to fire
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#nr-chat .message img, #nr-sources img, #nr-table img").count() == 0
+
+
+def test_thumbs_with_a_comment_are_stored(browser: Any, ui: dict[str, Any]) -> None:
+    page = open_page(browser, ui)
+    ask(page, KERRY)
+    page.fill("#nr-comment textarea", "exact quote, thanks")
+    page.locator("#nr-chat button[aria-label=Dislike]").last.click()
+    page.wait_for_function("document.querySelector('#nr-rated').innerText.includes('saved')")
+    assert page.input_value("#nr-comment textarea") == ""
+    record = ui["store"].export()[-1]
+    assert (record["rating"], record["comment"], record["question"]) == ("down", "exact quote, thanks", KERRY)
+    assert record["answer"]["citations"][0]["quote"] in record["answer_text"]
+
+
+def test_articles_tab_upload_list_and_remove(browser: Any, ui: dict[str, Any]) -> None:
+    upload = ui["tmp"] / "upload"
+    upload.mkdir()
+    (upload / "harbour.txt").write_text("Harbour news\n\nThe harbour master said the new pier opens on Friday.\n")
+    (upload / "broken.bin").write_bytes(b"\x00\x01\xff")
+    page = open_page(browser, ui)
+    page.get_by_role("tab", name="Articles").click()
+    page.wait_for_selector("#nr-table span.text:text('russian-airstrikes-in-syria')")
+    page.set_input_files("#nr-files input[type=file]", [str(upload / "harbour.txt"), str(upload / "broken.bin")])
+    page.wait_for_selector('#nr-files td.filename[aria-label="broken.bin"]')
+    page.click("#nr-add")
+    page.wait_for_function("document.querySelector('#nr-report textarea').value.includes('added')")
+    report = page.input_value("#nr-report textarea")
+    assert report.startswith("added 1, updated 0, unchanged 0, failed 1") and "failed: broken.bin:" in report
+    page.locator("#nr-table span.text", has_text="harbour").first.click()
+    page.wait_for_function("document.querySelector('#nr-remove-id textarea').value === 'harbour'")
+    page.click("#nr-remove")
+    page.wait_for_function("document.querySelector('#nr-removed').innerText.includes('removed harbour')")
+    page.wait_for_function("!document.querySelector('#nr-table').innerText.includes('Harbour news')")
+
+
+def test_phone_width(browser: Any, ui: dict[str, Any]) -> None:
+    page = open_page(browser, ui, 390, 844, is_mobile=True, has_touch=True, device_scale_factor=2)
+    ask(page, KERRY)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
+    chat, panel = page.locator("#nr-chat").bounding_box(), page.locator("#nr-sources").bounding_box()
+    assert panel["y"] >= chat["y"] + chat["height"] - 1, "the sources panel stacks under the chat"
+    assert chat["width"] <= 390 and panel["width"] <= 390
+    page.locator('#nr-chat a.nr-cite[href="#src-0-1"]').tap()
+    page.wait_for_selector("#src-0-1.nr-selected")
+    page.wait_for_function("""() => { const r = document.querySelector('#src-0-1').getBoundingClientRect();
+                                      return r.top >= 0 && r.bottom <= window.innerHeight; }""")
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "chat-phone.png"), full_page=True)
+
+
+def test_mounted_in_fastapi_it_keeps_its_styles_and_citation_clicks(browser: Any, ui: dict[str, Any]) -> None:
+    """`gr.mount_gradio_app` (how app/server.py serves the UI) drops Blocks-level css/js: ours must survive it."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from app.ui import build_ui
+    from tests.live_server import uvicorn_server
+
+    app = gr.mount_gradio_app(FastAPI(), build_ui(ui["engine"], ui["store"]), path="/")
+    with uvicorn_server(app) as url:
+        page = open_page(browser, ui, url=url + "/")
+        ask(page, KERRY)
+        page.locator('#nr-chat a.nr-cite[href="#src-0-1"]').click()
+        page.wait_for_selector("#src-0-1.nr-selected")
+        mark = page.locator("#src-0-1 mark")
+        assert "cannot be defeated" in mark.inner_text()
+        assert mark.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 230, 138)"
+        page.close()

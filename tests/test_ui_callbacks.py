@@ -1,0 +1,110 @@
+"""The UI's event handlers (app/ui_callbacks.py) against a real engine (hash embedder, real Chroma) and the real
+FeedbackStore, without a browser: what the chat, the sources panel and the Articles tab receive."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from app.engine import Engine
+from app.feedback import FeedbackStore
+from app.ui_callbacks import UNEXPECTED, UIActions
+from app.ui_format import ChatTurn
+
+KERRY = "What did Kerry say about Assad?"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FeedbackStore:
+    return FeedbackStore(tmp_path / "feedback.sqlite")
+
+
+@pytest.fixture
+def act(sample_engine: Engine, store: FeedbackStore) -> UIActions:
+    return UIActions(sample_engine, store)
+
+
+def run(act: UIActions, question: str, chat: list[dict[str, Any]] | None = None,
+        turns: list[ChatTurn] | None = None, answerer: str = "extractive",
+        k: float = 6) -> list[tuple[str, list[dict[str, Any]], list[ChatTurn], str]]:
+    return list(act.respond(question, chat or [], turns or [], answerer, k))
+
+
+def test_an_answer_streams_then_lands_with_its_sources(act: UIActions) -> None:
+    steps = run(act, KERRY)
+    assert "nr-pending" in steps[0][1][-1]["content"]
+    assert any("nr-streaming" in s[1][-1]["content"] for s in steps[1:-1]), "tokens are shown as they arrive"
+    box, chat, turns, panel = steps[-1]
+    assert box == "" and [m["role"] for m in chat] == ["user", "assistant"]
+    assert 'href="#src-0-1"' in chat[-1]["content"] and "nr-streaming" not in chat[-1]["content"]
+    assert turns[0].answer is not None and not turns[0].answer.refused
+    assert 'id="src-0-1"' in panel and "<mark>" in panel and "cannot be defeated" in panel
+
+
+def test_a_follow_up_shows_the_rewritten_question(act: UIActions) -> None:
+    *_, (_, chat, turns, _) = run(act, KERRY)
+    *_, (_, chat, turns, panel) = run(act, "And Lavrov?", chat, turns)
+    assert len(turns) == 2 and turns[1].answer is not None
+    rewritten = turns[1].answer.rewritten_query
+    assert rewritten and "Lavrov" in rewritten and rewritten != "And Lavrov?"
+    assert f"Searching for: <q>{escape(rewritten)}</q>" in chat[-1]["content"]
+    assert "<details" in panel and 'id="src-0-1"' in panel, "the first answer's sources stay, folded"
+
+
+def test_an_off_topic_question_is_refused_with_refusal_styling(act: UIActions) -> None:
+    *_, (_, chat, _, panel) = run(act, "What is the recipe for banana bread?")
+    assert 'class="nr-refusal"' in chat[-1]["content"] and "nr-answer" not in chat[-1]["content"]
+    assert "No sources" in panel
+
+
+def test_bad_input_is_a_friendly_message(act: UIActions) -> None:
+    *_, (_, chat, turns, _) = run(act, "   ")
+    assert 'class="nr-error"' in chat[-1]["content"] and "The question is empty" in chat[-1]["content"]
+    assert turns[0].answer is None
+    *_, (_, chat, _, _) = run(act, KERRY, answerer="llm")
+    assert "NEWSRAG_LLM_BASE_URL" in chat[-1]["content"], "the answerer control reaches the engine"
+
+
+def test_an_unexpected_failure_shows_no_traceback(act: UIActions, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(act.engine, "ask_stream", boom)
+    *_, (_, chat, _, _) = run(act, KERRY)
+    assert UNEXPECTED in chat[-1]["content"] and "secret" not in chat[-1]["content"]
+
+
+def like(index: int, liked: bool | str) -> gr.LikeData:
+    return gr.LikeData(None, {"index": index, "value": "", "liked": liked})
+
+
+def test_thumbs_store_feedback_with_the_comment(act: UIActions, store: FeedbackStore) -> None:
+    *_, (_, chat, turns, _) = run(act, KERRY)
+    *_, (_, chat, turns, _) = run(act, "   ", chat, turns)
+    box, status = act.rate(turns, "  exact quote  ", like(1, True))
+    assert box == "" and "saved" in status
+    assert act.rate(turns, "", like(3, False))[1] == "Only answers can be rated."
+    record = store.export()[-1]
+    assert (record["rating"], record["comment"], record["question"]) == ("up", "exact quote", KERRY)
+    assert record["answer"]["citations"][0]["n"] == 1
+    act.rate(turns, "", like(1, False))
+    assert store.export()[-1]["rating"] == "down" and store.count() == 2
+
+
+def test_articles_ingest_list_and_remove(act: UIActions, tmp_path: Path) -> None:
+    upload = tmp_path / "upload-1"
+    upload.mkdir()
+    (upload / "harbour.txt").write_text("Harbour news\n\nThe harbour master said the pier opens on Friday.\n")
+    (upload / "bad.bin").write_bytes(b"\x00\xff")
+    summary, rows = act.ingest([str(upload / "harbour.txt"), str(upload / "bad.bin")])
+    assert summary.startswith("added 1, updated 0, unchanged 0, failed 1")
+    assert "  failed: bad.bin: " in summary and str(upload) not in summary
+    assert "harbour" in [r[0] for r in rows]
+    assert act.ingest([])[0].startswith("Choose one or more files")
+    message, rows = act.remove("harbour")
+    assert message == "removed harbour" and "harbour" not in [r[0] for r in rows]
+    assert act.remove("harbour")[0].startswith("error: No article with id 'harbour'")
