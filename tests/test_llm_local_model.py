@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.llm]
 def test_local_model_answer_is_streamed_and_verified(real_engine: Engine, local_llm) -> None:  # type: ignore[no-untyped-def]
     settings = real_engine.settings.model_copy(update={
         "llm_base_url": local_llm.base_url, "llm_model": local_llm.model, "llm_timeout": 120.0,
-        "llm_max_tokens": 96, "top_k": 3})
+        "llm_max_tokens": 48, "top_k": 2})
     e = real_engine
     engine = Engine(settings, e.embedder, e.manifest, e.store, e.keyword, e.indexer, e.retriever)
     events = list(engine.ask_stream("What did Kerry say about Assad?", answerer="llm"))
