@@ -12,19 +12,23 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from app import api_admin, api_ask, api_openai
 from app.api_common import ApiContext, context
-from app.api_security import ApiError, OriginPolicy, RateLimiter
+from app.api_headers import SecurityHeaders, security_headers
+from app.api_security import API_PREFIXES, ApiError, OriginPolicy, RateLimiter
 from app.engine import Engine
 from app.errors import NewsragError
 from app.feedback import FeedbackStore, feedback_path
 from app.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
+ROUTERS = (api_ask.router, api_admin.router, api_openai.router)
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 WIDGET_HEADERS = {"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"}
 
 DESCRIPTION = """Questions over news articles, answered with numbered citations to exact quoted spans.
@@ -43,15 +47,30 @@ def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | Non
         asks=RateLimiter(per_minute),
         feedback_limit=RateLimiter(per_minute, message="Too much feedback: please wait a minute and try again."))
     app.add_middleware(OriginPolicy, allowed=settings.allowed_origins())
+    app.add_middleware(SecurityHeaders)  # added last = outermost: the 403s of OriginPolicy get them too
     _handle_errors(app)
-    app.include_router(api_ask.router)
-    app.include_router(api_admin.router)
-    app.include_router(api_openai.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
     app.add_api_route("/readyz", readyz, methods=["GET"], tags=["ops"],
                       responses={503: {"description": "the model or the store is not usable"}})
     app.add_api_route("/widget.js", widget, methods=["GET"], tags=["widget"], response_class=FileResponse)
+    _unknown_api_paths(app, [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)])
     return app
+
+
+def _unknown_api_paths(app: FastAPI, routes: list[APIRoute]) -> None:
+    """404 (405 when the path exists for other methods) as `{"error": ...}` for /api/ and /v1/ paths no route
+    serves; added last, since such a path would otherwise fall through to the UI mounted at `/`."""
+    async def no_such_endpoint(request: Request) -> JSONResponse:
+        allowed = sorted({m for r in routes if r.path_regex.match(request.url.path) for m in r.methods or ()})
+        if allowed:
+            return _error(405, f"{request.method} is not allowed here: use {', '.join(allowed)}.",
+                          {"Allow": ", ".join(allowed)})
+        return _error(404, "No such API endpoint: the API is described at /docs.")
+
+    for prefix in API_PREFIXES:
+        app.add_api_route(prefix + "{rest:path}", no_such_endpoint, methods=METHODS, include_in_schema=False)
 
 
 async def healthz() -> dict[str, str]:
@@ -92,7 +111,9 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # logged by the server as well
-        return _error(500, "Something went wrong on the server (the details are in its log). Please try again.")
+        # sent by Starlette's ServerErrorMiddleware, outside SecurityHeaders: the headers are added here
+        return _error(500, "Something went wrong on the server (the details are in its log). Please try again.",
+                      security_headers("application/json"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +20,8 @@ from index.ingest import IngestReport
 router = APIRouter(tags=["articles"])
 
 MAX_UPLOAD_FILES = 100
+MAX_NAME_BYTES = 200
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MB = 1_000_000  # as index/load.py counts NEWSRAG_MAX_FILE_MB
 
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -66,10 +69,10 @@ def _ingest(ctx: ApiContext, files: list[UploadFile]) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="newsrag-upload-") as tmp:
         paths = []
         for i, f in enumerate(files):
-            name = Path(f.filename or "").name.strip() or f"upload-{i}"
+            name = upload_name(f.filename, i)
             path = Path(tmp) / name
-            if path.exists() or name in (".", ".."):  # same name twice: keep the name, in its own folder
-                path = Path(tmp) / str(i) / (name.strip(".") or f"upload-{i}")
+            if path.exists():  # same name twice: keep the name, in its own folder
+                path = Path(tmp) / str(i) / name
                 path.parent.mkdir()
             with path.open("wb") as out:
                 shutil.copyfileobj(f.file, out)
@@ -81,6 +84,19 @@ def _ingest(ctx: ApiContext, files: list[UploadFile]) -> IngestReport:
             failure.path = str(failure.path).replace(prefix, "")
             failure.reason = failure.reason.replace(prefix, "")
         return report
+
+
+def upload_name(filename: str | None, i: int) -> str:
+    """The file name the client sent, made safe to create in the upload's temp folder: the last part of either kind
+    of path (`../../etc/x.txt`, `C:\\x.txt`, `..\\..\\x.txt` all give `x.txt`), no control characters (a NUL
+    byte made open() fail), at most MAX_NAME_BYTES (the file system's limit is 255), never `.` or `..`."""
+    name = CONTROL.sub("", re.split(r"[/\\]", filename or "")[-1]).strip()
+    if len(name.encode()) > MAX_NAME_BYTES:
+        stem, dot, suffix = name.rpartition(".")
+        suffix = dot + suffix if dot and len(suffix) <= 10 else ""
+        keep = MAX_NAME_BYTES - len(suffix.encode())
+        name = (stem if suffix else name).encode()[:keep].decode(errors="ignore") + suffix
+    return name if name.strip(".") else f"upload-{i}"
 
 
 def report_json(report: IngestReport) -> dict[str, Any]:

@@ -35,9 +35,12 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
 
 
 def _warm_up(engine: Engine) -> None:
-    """Load the model now, so the first question does not wait for it; a failure shows up at /readyz too."""
+    """Load the model (and, when one is configured, the LLM client: importing openai takes seconds, longer under
+    load) now, so the first question does not wait for them; a failure shows up at /readyz or in the answer too."""
     try:
         engine.ready()
+        if engine.settings.llm_base_url and engine.settings.llm_model:
+            engine.answerer("llm")
     except Exception as exc:
         print(f"warning: not ready yet: {exc} (see {engine.settings.host}:{engine.settings.port}/readyz)",
               file=sys.stderr)

@@ -237,21 +237,34 @@ def test_phone_width(browser: Any, ui: dict[str, Any]) -> None:
     page.screenshot(path=str(ARTEFACTS / "chat-phone.png"), full_page=True)
 
 
-def test_mounted_in_fastapi_it_keeps_its_styles_and_citation_clicks(browser: Any, ui: dict[str, Any]) -> None:
-    """`gr.mount_gradio_app` (how app/server.py serves the UI) drops Blocks-level css/js: ours must survive it."""
-    import gradio as gr
-    from fastapi import FastAPI
+CSP_VIOLATIONS = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+                  "e => window.__csp.push([e.violatedDirective, e.blockedURI]));")
 
-    from app.ui import build_ui
+
+def test_served_by_newsrag_serve_it_keeps_its_styles_and_works_under_the_csp(browser: Any, ui: dict[str, Any]) -> None:
+    """`build_server` (what `newsrag serve` runs: `gr.mount_gradio_app` plus the security headers) drops Blocks-level
+    css/js, so ours must survive it; and the Content-Security-Policy must block nothing the UI or /docs need."""
+    from app.server import build_server
     from tests.live_server import uvicorn_server
 
-    app = gr.mount_gradio_app(FastAPI(), build_ui(ui["engine"], ui["store"]), path="/")
-    with uvicorn_server(app) as url:
-        page = open_page(browser, ui, url=url + "/")
+    engine = ui["engine"]
+    with uvicorn_server(build_server(engine.settings, engine)) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(WAIT_MS)
+        page.add_init_script(CSP_VIOLATIONS)
+        response = page.goto(url + "/")
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        page.wait_for_selector("#nr-question textarea")
         ask(page, KERRY)
         page.locator('#nr-chat a.nr-cite[href="#src-0-1"]').click()
         page.wait_for_selector("#src-0-1.nr-selected")
         mark = page.locator("#src-0-1 mark")
         assert "cannot be defeated" in mark.inner_text()
         assert mark.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 230, 138)"
+        assert page.evaluate("window.__csp") == []
+        page.goto(url + "/docs")  # Swagger UI, and its "Try it out" fetch from the page
+        page.wait_for_selector(".swagger-ui .opblock")
+        status = page.evaluate("""async (q) => (await fetch('/api/ask', {method: 'POST',
+            headers: {'Content-Type': 'application/json'}, body: JSON.stringify({question: q})})).status""", KERRY)
+        assert status == 200 and page.evaluate("window.__csp") == []
         page.close()
