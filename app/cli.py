@@ -64,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
     e = fs.add_parser("export", help="write every feedback record as JSON lines")
     e.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
 
+    from eval.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    from eval.bench import bench_parser
+
+    bench_parser(sub)
     return p
 
 

@@ -18,11 +18,25 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
-    from app.commands_web import HANDLERS as WEB
-
     handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
-               "demo": demo, **WEB}
+               "demo": demo, "eval": eval_command, "bench": bench_command}
+    if args.command not in handler:  # the web commands import FastAPI: ~0.5 s `newsrag ask` does not need
+        from app.commands_web import HANDLERS as WEB
+
+        handler.update(WEB)
     return handler[args.command](engine, args)
+
+
+def bench_command(engine: Engine, args: argparse.Namespace) -> int:
+    from eval.bench import run as run_bench
+
+    return run_bench(engine, args)
+
+
+def eval_command(engine: Engine, args: argparse.Namespace) -> int:
+    from eval.cli import run as run_eval
+
+    return run_eval(engine, args)
 
 
 def emit(obj: object) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.answer import Answerer, make_answerer
 from app.chat import Condenser, RuleCondenser, make_condenser
-from app.errors import Busy, NewsragError, NotFound, NotReady
+from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
 from app.types import Answer, Event, Turn
@@ -94,6 +94,7 @@ class Engine:
 
     # -- the index -----------------------------------------------------------------------------------
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+        check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))  # another process may have begun
         with busy_is_an_error():
             return self.indexer.ingest(paths, progress)
 
@@ -130,6 +131,19 @@ def busy_is_an_error() -> Iterator[None]:
         raise Busy(str(exc)) from None
 
 
+def check_embedder(manifest: Manifest, embedder: Embedder, data_dir: Path) -> None:
+    """Refuse to mix vectors of two embedders (or backends) in one index; an empty index adopts this one."""
+    recorded = manifest.claim_embedder(embedder.name, embedder.backend)
+    if recorded is None:
+        return
+    model, backend = recorded
+    fix = ("NEWSRAG_EMBEDDER=hash" if model == "hash"
+           else f"NEWSRAG_EMBEDDER=minilm NEWSRAG_EMBED_BACKEND={backend}")
+    raise ConfigError(f"The index in {data_dir} was built with {model} on {backend}, but the settings ask for "
+                      f"{embedder.name} on {embedder.backend}: vectors from different embedders cannot be mixed. "
+                      f"Set {fix} to use this index, or ingest into a new NEWSRAG_DATA_DIR.")
+
+
 def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 1)
 
@@ -142,9 +156,13 @@ def build_engine(settings: Settings | None = None) -> Engine:
 
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    embedder = make_embedder(settings.embedder, settings.embed_batch_size)
+    embedder = make_embedder(settings.embedder, settings.embed_batch_size, settings.embed_backend,
+                             settings.models_dir())
+    if hasattr(embedder, "preload"):
+        embedder.preload()  # the model loads while Chroma and the rest are imported
     manifest = Manifest(data_dir / "manifest.sqlite")
-    store = ChromaStore(data_dir, settings.chroma_host, settings.chroma_port)
+    check_embedder(manifest, embedder, data_dir)
+    store = ChromaStore(data_dir, settings.chroma_url)
     keyword = KeywordIndex(data_dir, manifest)
     chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
     indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,

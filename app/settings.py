@@ -38,12 +38,13 @@ class Settings(BaseSettings):
 
     # where things live
     data_dir: Path = Path("newsrag-data")
-    chroma_host: str | None = None
-    chroma_port: int = 8000
+    chroma_url: str = ""
+    model_cache_dir: Path | None = None
 
     # indexing
     embedder: Literal["minilm", "hash"] = "minilm"
-    embed_batch_size: int = 16
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
+    embed_batch_size: int = 8
     chunk_tokens: int = 200
     chunk_overlap: int = 30
     ingest_batch_articles: int = 64
@@ -74,10 +75,14 @@ class Settings(BaseSettings):
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""
-        keys = ("embedder", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "max_sentences",
+        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "max_sentences",
                 "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def models_dir(self) -> Path:
+        """Where exported ONNX models are cached (shared by every data dir that points here)."""
+        return Path(self.model_cache_dir) if self.model_cache_dir else Path(self.data_dir) / "models"
 
     def allowed_origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.widget_origins.split(",") if o.strip()]

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from index.types import Article, Chunk
 
 
 class Chunker:
     def __init__(self, tokenizer: Callable[[str], list], chunk_tokens: int = 200, overlap: int = 30):
-        from llama_index.core.node_parser import SentenceSplitter
+        self.tokenizer, self.chunk_tokens, self.overlap = tokenizer, chunk_tokens, overlap
+        self._splitter: Any = None
 
-        self.splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap, tokenizer=tokenizer,
-                                         paragraph_separator="\n\n", include_metadata=False,
-                                         include_prev_next_rel=False)
+    @property
+    def splitter(self) -> Any:
+        """Built on first use: importing llama-index costs ~1 s that `newsrag ask` does not need."""
+        if self._splitter is None:
+            from llama_index.core.node_parser import SentenceSplitter
+
+            self._splitter = SentenceSplitter(chunk_size=self.chunk_tokens, chunk_overlap=self.overlap,
+                                              tokenizer=self.tokenizer, paragraph_separator="\n\n",
+                                              include_metadata=False, include_prev_next_rel=False)
+        return self._splitter
 
     def chunk(self, article: Article) -> list[Chunk]:
         from llama_index.core import Document

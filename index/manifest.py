@@ -85,8 +85,30 @@ class Manifest:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
     def generation(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0]) if row else 0
+        return int(self.meta("generation") or 0)
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def claim_embedder(self, model: str, backend: str) -> tuple[str, str] | None:
+        """Record the embedder (model, backend) that makes this index's vectors. Returns the recorded pair when a
+        different one made the vectors already (the caller must refuse: vectors of two embedders never mix); an
+        empty index adopts the new pair. An index built before this was recorded was built with torch."""
+        recorded = (self.meta("embed_model"), self.meta("embed_backend"))
+        if recorded == (model, backend):
+            return None
+        with Transaction(self.db):
+            recorded = (self.meta("embed_model"), self.meta("embed_backend"))
+            has_vectors = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+            if has_vectors and recorded[0] is None:
+                recorded = (model, "torch" if model == "all-MiniLM-L6-v2" else backend)
+            if has_vectors and recorded != (model, backend):
+                return (str(recorded[0]), str(recorded[1]))
+            self.db.executemany("INSERT INTO meta (key, value) VALUES (?, ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                [("embed_model", model), ("embed_backend", backend)])
+        return None
 
     # -- writes (each one transaction) ---------------------------------------------------------------
     def commit(self, items: list[tuple[Article, list[Chunk], list[Quote]]]) -> set[str]:

@@ -1,17 +1,24 @@
-"""The vector store: a Chroma collection (embedded PersistentClient, or a `chroma run` server) behind
-llama-index's ChromaVectorStore. Embeddings are always passed in: Chroma's own embedding function is never used."""
+"""The vector store: a Chroma collection, embedded (PersistentClient in the data dir) or on a Chroma server
+(`chroma run --path DIR --port N`, selected by NEWSRAG_CHROMA_URL) through HttpClient.
+
+Writes go through llama-index's ChromaVectorStore, so the collection stays a regular llama-index Chroma collection
+(`VectorStoreIndex.from_vector_store` can open it); ingest imports llama-index for splitting anyway. Queries talk to
+the collection directly: they need only ids and distances, and `newsrag ask` then never imports llama-index
+(about a second of a cold start). Embeddings are always passed in: Chroma's own embedding function is never used.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from index.types import Chunk
 
 COLLECTION = "newsrag_chunks"
+DELETE_BATCH = 1000
 
 
 class Store(Protocol):
@@ -19,48 +26,65 @@ class Store(Protocol):
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
 
 
+def server_address(url: str) -> tuple[str, int, bool]:
+    """http://host:port -> (host, port, ssl); the port defaults to 8000 (Chroma's) or 443 for https."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"NEWSRAG_CHROMA_URL must look like http://host:8000, not {url!r}")
+    ssl = parts.scheme == "https"
+    return parts.hostname, parts.port or (443 if ssl else 8000), ssl
+
+
 class ChromaStore:
-    def __init__(self, data_dir: Path, host: str | None = None, port: int = 8000):
+    def __init__(self, data_dir: Path, url: str = ""):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
-        from llama_index.vector_stores.chroma import ChromaVectorStore
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
-        if host:
-            self.client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+        self.url = url
+        if url:
+            host, port, ssl = server_address(url)
+            self.client: Any = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
         else:
             self.client = chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
         self.collection = self.client.get_or_create_collection(
             COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
-        self.vectors = ChromaVectorStore(chroma_collection=self.collection)
+        self._writer: Any = None
+
+    @property
+    def writer(self) -> Any:
+        if self._writer is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._writer = ChromaVectorStore(chroma_collection=self.collection)
+        return self._writer
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
         from llama_index.core.schema import BaseNode, TextNode
 
         nodes: list[BaseNode] = [TextNode(id_=c.id, text=c.text, embedding=v.tolist(),
-                          metadata={"article_id": c.article_id, "title": titles.get(c.article_id, ""),
-                                    "start": c.start, "end": c.end})
-                 for c, v in zip(chunks, vectors, strict=True)]
+                                          metadata={"article_id": c.article_id, "title": titles.get(c.article_id, ""),
+                                                    "start": c.start, "end": c.end})
+                                 for c, v in zip(chunks, vectors, strict=True)]
         if nodes:
-            self.vectors.add(nodes)
+            self.writer.add(nodes)
 
     def delete(self, ids: set[str] | list[str]) -> None:
         ids = list(ids)
-        for i in range(0, len(ids), 1000):
-            self.collection.delete(ids=ids[i:i + 1000])
+        for i in range(0, len(ids), DELETE_BATCH):
+            self.collection.delete(ids=ids[i:i + DELETE_BATCH])
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) best first."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
-        if self.collection.count() == 0:
+        """(chunk id, cosine similarity) best first (fewer than k when the collection is smaller)."""
+        if k <= 0:
             return []
-        result = self.vectors.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k))
-        # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cosine.
-        return [(i, 1.0 + math.log(s)) for i, s in zip(result.ids or [], result.similarities or [], strict=True)]
+        result = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
+                                       include=["distances"])
+        # cosine space: distance = 1 - cosine
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])
 
     def count(self) -> int:
-        return self.collection.count()
+        return int(self.collection.count())

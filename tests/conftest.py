@@ -15,11 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "examples" / "articles"
 SAMPLE = SAMPLE_DIR / "russian-airstrikes-in-syria.txt"
 SHARED = ROOT.parent / "shared" / "data"
-
+# The ONNX export of MiniLM (~30 s) is made once per machine, not once per test data dir.
+MODEL_CACHE = Path.home() / ".cache" / "newsrag" / "test-models"
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"data_dir": data_dir, "embedder": "hash", **overrides}
+    values: dict[str, object] = {"data_dir": data_dir, "embedder": "hash", "model_cache_dir": MODEL_CACHE,
+                                 **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

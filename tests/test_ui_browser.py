@@ -1,5 +1,5 @@
 """The Gradio UI in a real browser (Debian chromium driven by Playwright) against a real engine (hash embedder,
-real Chroma) and the real FeedbackStore. Screenshots go to test-artefacts/ (desktop copied to docs/).
+real Chroma) and the real FeedbackStore. Screenshots go to test-artefacts/ (docs/screenshot-chat.png is a copy).
 
 Skipped when chromium or Playwright is missing, except under CI=true, where that is a failure."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -139,8 +138,7 @@ def test_cited_answer_follow_up_and_refusal(browser: Any, ui: dict[str, Any]) ->
     assert card.locator("mark").count() == 1
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "chat.png"))
-    (ROOT / "docs").mkdir(exist_ok=True)
-    shutil.copyfile(ARTEFACTS / "chat.png", ROOT / "docs" / "screenshot-chat.png")
+    # docs/screenshot-chat.png is a checked-in copy of this file: tests never rewrite tracked files.
 
     reply = ask(page, "And Lavrov?")
     searching = page.locator("#nr-chat .bot-row").last.locator(".nr-searching")

@@ -1,0 +1,83 @@
+"""The bench report as markdown tables, and the plot of retrieval latency against corpus size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+PIPELINES = {"newsrag-onnx-int8": "newsrag, ONNX INT8", "newsrag-onnx": "newsrag, ONNX fp32",
+             "newsrag-torch": "newsrag, torch fp32", "llamaindex-alltext": "llama-index, 200-token chunks",
+             "llamaindex-default": "llama-index tutorial defaults"}
+
+
+def markdown(result: dict[str, Any], plot_name: str | None) -> str:
+    s, m = result["summary"], result["machine"]
+    lines = [f"# newsrag bench ({s['mode']})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mb'] // 1024} GiB, Python {m['python']}, "
+             f"onnxruntime {m['onnxruntime']}; load average at the end {m['load_average']} (a shared machine: "
+             f"compare ratios, not absolute times). {m['date']}, {s['seconds']:.0f} s.", "",
+             f"Corpus: {result['corpus']}.", "",
+             "## Targets (issue 8)", "", "| what | target | measured | met |", "|---|---|---|---|"]
+    lines += [f"| {t['what']} | {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |"
+              for t in result["targets"]]
+    lines += ["", "## Ingest race (same articles, same run, each pipeline in a fresh process; model load apart)", "",
+              "| pipeline | chunks | articles/s | chunks/s | word pieces/s | text embedded | Hit@5 | peak RSS MB "
+              "| model load s |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in result["ingest"].items():
+        if name in PIPELINES:
+            lines.append(f"| {PIPELINES[name]} | {r['chunks']} | {r['articles_per_s']} | {r['chunks_per_s']} | "
+                         f"{r['wordpieces_per_s']} | {r['text_share']:.1%} | {r['hit5']} | {r['peak_rss_mb']} | "
+                         f"{r['model_load_s']} |")
+    cos = result["ingest"].get("cosine", {})
+    for backend, c in cos.items():
+        if c:
+            lines.append(f"\n{backend} vs torch fp32 over {c['n']} chunk vectors: mean cosine {c['mean']}, "
+                         f"min {c['min']}; dense-only Hit@5 {s['hit5_dense']} vs {s['hit5_dense_fp32']}.")
+    profile = s["ingest_profile_s"]
+    total = sum(profile.values()) or 1.0
+    lines += ["", "Where newsrag's ingest time goes: " + ", ".join(
+        f"{k} {v:.1f} s ({v / total:.0%})" for k, v in sorted(profile.items(), key=lambda kv: -kv[1])) + "."]
+    lines += ["", "## Retrieval and answers by corpus size (warm, one serving process per size)", "",
+              "| chunks | retrieve p50 / p95 / p99 ms | embed p50 | dense p50 | BM25 p50 | answer p50 / p95 ms "
+              "| peak RSS MB | Chroma write s | BM25 rebuild s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in result["scale"]:
+        ret, b = r["retrieve"], r["build"]
+        lines.append(f"| {r['chunks']} | {ret['p50']} / {ret['p95']} / {ret['p99']} | {r['embed']['p50']} | "
+                     f"{r['dense']['p50']} | {r['bm25']['p50']} | {r['answer']['p50']} / {r['answer']['p95']} | "
+                     f"{r['peak_rss_mb']} | {b.get('write_chroma_s', '-')} | {b.get('write_bm25_s', '-')} |")
+    lines += ["", "Sizes are grown from the ingested corpus: whole articles in order, then copies with new ids, the "
+              "same text, the title suffixed \"(copy n)\" and the same vectors (no paraphrase, nothing synthetic)."]
+    cold = result["cold_start"]
+    imports = ", ".join(f"{k} {v} s" for k, v in cold["imports"].items())
+    lines += ["", f"Cold start (`newsrag ask`, new process to printed answer): median {cold['median_s']} s wall of "
+              f"{cold['runs_s']}, {cold['cpu_s']} s CPU" + (f"; import time by package: {imports}" if imports else "")
+              + "."]
+    if plot_name:
+        lines += ["", f"![retrieval latency against corpus size]({plot_name})"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(scale: list[dict[str, Any]], path: Path) -> Path | None:
+    if not scale:
+        return None
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    sizes = [r["chunks"] for r in scale]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for key, label in (("retrieve", "retrieve"), ("answer", "answer (extractive)")):
+        for q, style in (("p50", "-o"), ("p95", "--o")):
+            ax.plot(sizes, [r[key][q] for r in scale], style, label=f"{label} {q}")
+    ax.set_xscale("log")
+    ax.set_xlabel("chunks indexed")
+    ax.set_ylabel("ms")
+    ax.set_title("newsrag latency against corpus size")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -1,0 +1,185 @@
+"""The `newsrag eval` command group: run an evaluation, rate answers, measure agreement, turn feedback into data.
+
+    newsrag eval --dataset Q.jsonl --corpus ARTICLES.jsonl [--answerer extractive|llm] [--judge offline|llm]
+                 [--k 5] [--limit N] [--distractors N] [--data-dir DIR] --out DIR [--json]
+    newsrag eval annotate --rater NAME [--import DIR/results.jsonl] [--ratings FILE]
+    newsrag eval agreement [--ratings FILE] [--json]
+    newsrag eval feedback-dataset [-o FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import NewsragError
+
+if TYPE_CHECKING:
+    from app.engine import Engine
+
+EPILOG = """examples:
+  newsrag eval --dataset ../shared/data/realtimeqa/questions_dev.jsonl \\
+               --corpus ../shared/data/realtimeqa/articles.jsonl --out eval-out
+  newsrag eval --dataset eval/datasets/sample.jsonl --corpus examples/articles \\
+               --corpus eval/datasets/sample-distractors.jsonl --judge llm --out eval-out --json
+  newsrag eval annotate --rater alice --import eval-out/results.jsonl
+  newsrag eval agreement"""
+
+
+def add_eval_parser(sub: Any) -> None:
+    """Called once from app/cli.py:parser()."""
+    s = sub.add_parser("eval", help="score retrieval, answers, faithfulness and citations on a question dataset",
+                       description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--dataset", type=Path, metavar="Q.jsonl", help="questions (see docs/eval.md for the fields)")
+    s.add_argument("--corpus", type=Path, action="append", metavar="PATH",
+                   help="articles: files or folders `newsrag ingest` takes (repeatable)")
+    s.add_argument("--answerer", choices=["extractive", "llm"], help="default: NEWSRAG_ANSWERER (extractive)")
+    s.add_argument("--judge", choices=["offline", "llm"], default="offline",
+                   help="offline: the heuristic judge (default); llm: an OpenAI-compatible endpoint")
+    s.add_argument("--judge-base-url", help="the LLM judge's endpoint (default: NEWSRAG_LLM_BASE_URL)")
+    s.add_argument("--judge-model", help="the LLM judge's model (default: NEWSRAG_LLM_MODEL)")
+    s.add_argument("--k", "-k", type=int, metavar="N", help="passages the answerer gets (default: NEWSRAG_TOP_K)")
+    s.add_argument("--evidence", choices=["passage", "quote"], default="passage",
+                   help="what a citation is judged against: the retrieved passage (default) or its quote")
+    s.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    s.add_argument("--distractors", type=int, metavar="N",
+                   help="ingest only the questions' gold articles plus N other articles (a seeded sample)")
+    s.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help="where the corpus is indexed (default: ~/.cache/newsrag/eval/<corpus hash>)")
+    s.add_argument("--out", type=Path, metavar="DIR", help="write results.jsonl, report.md, report.html here")
+    s.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    es = s.add_subparsers(dest="eval_command", metavar="ACTION")
+    a = es.add_parser("annotate", help="rate answers sentence by sentence in the terminal")
+    a.add_argument("--rater", help="your name (stored with every rating)")
+    a.add_argument("--import", dest="imports", type=Path, action="append", metavar="results.jsonl",
+                   help="add the answers of an eval run to rate (repeatable)")
+    a.add_argument("--judge-name", default="offline", help="whose verdicts the imported results hold")
+    a.add_argument("--limit", type=int, metavar="N", help="stop after N answers")
+    a.add_argument("--ratings", type=Path, metavar="FILE", help="default: NEWSRAG_DATA_DIR/ratings.sqlite")
+    g = es.add_parser("agreement", help="Cohen's kappa between raters, and between raters and the judges")
+    g.add_argument("--ratings", type=Path, metavar="FILE", help="default: NEWSRAG_DATA_DIR/ratings.sqlite")
+    g.add_argument("--json", action="store_true")
+    f = es.add_parser("feedback-dataset", help="the UI's thumbs up/down as a dataset for the next run")
+    f.add_argument("--feedback", type=Path, metavar="FILE", help="default: NEWSRAG_DATA_DIR/feedback.sqlite")
+    f.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
+
+
+def run(engine: Engine, args: argparse.Namespace) -> int:
+    """The handler app/commands.py calls for `newsrag eval ...`."""
+    action = getattr(args, "eval_command", None)
+    if action == "annotate":
+        return annotate_command(engine, args)
+    if action == "agreement":
+        return agreement_command(engine, args)
+    if action == "feedback-dataset":
+        return feedback_command(engine, args)
+    return evaluate_command(engine, args)
+
+
+def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
+    from eval.dataset import load_questions, open_corpus, subset_corpus
+    from eval.judges import make_judge
+    from eval.report import write_report
+    from eval.runner import EvalConfig, run_with_bar
+    from eval.summary import summarise
+
+    if not args.dataset or not args.corpus:
+        raise NewsragError("newsrag eval needs --dataset Q.jsonl and --corpus PATH (see `newsrag eval --help`).")
+    settings = engine.settings
+    questions = load_questions(args.dataset, args.limit)
+    corpus: list[Path] = list(args.corpus)
+    if args.distractors is not None:
+        from eval.dataset import cache_root
+
+        corpus = [subset_corpus(corpus, questions, args.distractors, cache_root() / "subsets")]
+    quiet = bool(args.json)
+    evaluated, info = open_corpus(settings, corpus, args.data_dir, quiet=quiet)
+    judge = make_judge(args.judge, settings, evaluated.embedder, args.judge_base_url, args.judge_model)
+    if args.answerer:
+        evaluated.answerer(args.answerer)  # a misconfigured answerer fails now, not per question
+    indexed = {a["id"] for a in evaluated.articles()}
+    gold = {g for q in questions for g in q.gold_article_ids}
+    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence)
+    records = run_with_bar(evaluated, questions, judge, cfg, quiet=quiet)
+    run_info = {"dataset": str(args.dataset), "corpus": ", ".join(map(str, args.corpus)),
+                "corpus_hash": info["corpus_hash"][:16], "articles": info["articles"],
+                "gold_ids_not_indexed": len(gold - indexed), "answerer": args.answerer or settings.answerer,
+                "k": args.k or settings.top_k, "evidence": args.evidence, "settings_hash": settings.fingerprint(),
+                "embedder": settings.embedder, "embed_backend": getattr(settings, "embed_backend", None)}
+    if args.distractors is not None:
+        run_info["distractors"] = args.distractors
+    summary = summarise(records, run_info, {"name": judge.name, "calls": judge.calls, "failures": judge.failures})
+    command = "newsrag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["eval"] \
+        else "newsrag eval (called in-process)"
+    if args.out:
+        written = write_report(args.out, summary, records, command)
+        print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(render_summary(summary))
+    return 0
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    from eval.summary import stats_from_summary
+
+    lines = [f"{summary['questions']} questions ({summary['errors']} errors), answerer {summary['run']['answerer']}, "
+             f"judge {summary['judge']['name']} ({summary['judge']['failures']} failures of "
+             f"{summary['judge']['calls']} calls)"]
+    lines += [f"  {name:<20} {stat.show()}" for name, stat in stats_from_summary(summary).items()]
+    lines += [f"  latency {stage:<12} p50 {v['p50']} ms, p95 {v['p95']} ms (n={v['n']})"
+              for stage, v in summary["latency_ms"].items()]
+    return "\n".join(lines)
+
+
+def _ratings(engine: Engine, args: argparse.Namespace) -> Any:
+    from eval.ratings import RatingsStore, ratings_path
+
+    return RatingsStore(args.ratings or ratings_path(engine.settings.data_dir))
+
+
+def annotate_command(engine: Engine, args: argparse.Namespace) -> int:
+    from eval.annotate import annotate
+
+    store = _ratings(engine, args)
+    for path in args.imports or []:
+        if not path.exists():
+            raise NewsragError(f"no such results file: {path}")
+        print(f"imported {store.import_results(path, args.judge_name)} answers from {path}", file=sys.stderr)
+    if not args.rater:
+        if args.imports:
+            return 0
+        raise NewsragError("give --rater NAME (your name is stored with each rating).")
+    rated = annotate(store, args.rater, limit=args.limit)
+    print(f"rated {rated} answers; ratings are in {store.path}")
+    return 0
+
+
+def agreement_command(engine: Engine, args: argparse.Namespace) -> int:
+    from eval.agreement import agreement, render
+
+    report = agreement(_ratings(engine, args))
+    print(json.dumps(report, ensure_ascii=False) if args.json else render(report))
+    return 0
+
+
+def feedback_command(engine: Engine, args: argparse.Namespace) -> int:
+    from app.feedback import FeedbackStore, feedback_path
+    from eval.annotate import feedback_dataset
+
+    path = args.feedback or feedback_path(engine.settings.data_dir)
+    if not path.exists():
+        raise NewsragError(f"no feedback yet: {path} does not exist")
+    lines = feedback_dataset(FeedbackStore(path).export())
+    text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(lines)} questions to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

