@@ -5,7 +5,9 @@ Dataset lines: `question` (required), `id`, `answer` (string) or `answers` (list
 `../shared/data/realtimeqa/questions_dev.jsonl`.
 
 The corpus (any path `newsrag ingest` takes) goes into `<cache>/<corpus hash>-<index settings hash>` unless a data
-dir is given; a marker file records what was ingested, so the next run with the same corpus starts at once.
+dir is given; a marker file records what was ingested (and a hash of the embedder's vectors for fixed probe texts),
+so the next run with the same corpus starts at once, and an index the current embedder would not reproduce is
+refused instead of silently mixed with new query vectors.
 """
 
 from __future__ import annotations
@@ -120,6 +122,19 @@ def index_key(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:8]
 
 
+PROBE = ["Russia launched air strikes in Syria on Wednesday.", "How many people were killed?",
+         "The council approved 12 kilometres of cycle lanes after a three-hour debate."]
+
+
+def embedder_probe(engine: Engine) -> str:
+    """A hash of the embedder's vectors for fixed texts: when the model, its backend or its numerics change,
+    an index built before no longer matches the queries, and the probe says so."""
+    import numpy as np
+
+    vectors = np.asarray(engine.embedder.embed(PROBE), dtype=np.float32)
+    return hashlib.sha256(np.round(vectors, 4).tobytes()).hexdigest()[:16]
+
+
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "newsrag" / "eval"
@@ -157,16 +172,23 @@ def open_corpus(settings: Settings, paths: list[Path], data_dir: Path | None = N
     if "model_cache_dir" in type(settings).model_fields and not getattr(settings, "model_cache_dir", None):
         update["model_cache_dir"] = cache_root() / "models"  # one exported model for every eval corpus
     engine = build_engine(settings.model_copy(update=update))
+    key, probe = index_key(settings), embedder_probe(engine)
     marker = data_dir / MARKER
-    if marker.exists():
-        info = json.loads(marker.read_text(encoding="utf-8"))
-        if info.get("corpus_hash") != corpus or info.get("index_key") != index_key(settings):
+    info = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
+    if info is not None:
+        if info.get("corpus_hash") != corpus or info.get("index_key") != key:
             raise NewsragError(f"{data_dir} holds another corpus or index settings: give another --data-dir")
-        info["cached"] = True
-        return engine, info
-    if engine.manifest.count() and not cached:
+        if info.get("probe") != probe:
+            raise NewsragError(f"the embedder's output has changed since {data_dir} was indexed (its vectors would "
+                               f"not match the queries'): delete that directory and run again to re-index")
+        if info.get("complete"):
+            return engine, {**info, "cached": True}
+    elif engine.manifest.count() and not cached:
         raise NewsragError(f"{data_dir} already holds {engine.manifest.count()} articles that are not an eval "
                            "corpus: give an empty or new --data-dir")
+    info = {"corpus_hash": corpus, "index_key": key, "probe": probe, "corpus": [str(p) for p in paths],
+            "complete": False}
+    marker.write_text(json.dumps(info, indent=1), encoding="utf-8")  # an interrupted ingest resumes under it
     from tqdm import tqdm
 
     if not quiet:
@@ -175,8 +197,7 @@ def open_corpus(settings: Settings, paths: list[Path], data_dir: Path | None = N
         report = engine.ingest(paths, progress=bar.update)
     if not report.ok:
         raise NewsragError(f"nothing in the corpus could be ingested:\n{report.summary()}")
-    info = {"corpus_hash": corpus, "index_key": index_key(settings), "corpus": [str(p) for p in paths],
-            "articles": engine.manifest.count(), "failed": len(report.failed),
-            "duplicates": [f.path + ": " + f.reason for f in report.duplicates], "cached": False}
+    info.update(articles=engine.manifest.count(), failed=len(report.failed), complete=True,
+                duplicates=[f.path + ": " + f.reason for f in report.duplicates])
     marker.write_text(json.dumps(info, indent=1), encoding="utf-8")
-    return engine, info
+    return engine, {**info, "cached": False}

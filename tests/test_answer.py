@@ -65,3 +65,17 @@ def test_speaker_question_parsing() -> None:
     q = speaker_question("What did Mr Kerry say about Assad?")
     assert q and q.speaker == "Kerry" and q.topic == "Assad"
     assert speaker_question("what does the report say?") is None
+
+
+def test_a_prolific_speaker_only_sends_the_most_on_topic_quotes_to_the_model() -> None:
+    from app.retrieve import _most_on_topic
+    from index.types import Quote
+
+    filler = [Quote(article_id=f"a{i}", speaker="Trump", verb="said", start=0, end=10,
+                    text=f"Trump said the weather on day {i} was fine.") for i in range(50)]
+    on_topic = Quote(article_id="z", speaker="Trump", verb="said", start=0, end=10,
+                     text="Trump said tariffs on Canadian steel would rise.")
+    kept = _most_on_topic([*filler[:30], on_topic, *filler[30:]], "tariffs on steel", 8)
+    assert len(kept) == 8
+    assert on_topic in kept
+    assert kept == sorted(kept, key=lambda q: [*filler[:30], on_topic, *filler[30:]].index(q))  # corpus order kept

@@ -123,6 +123,14 @@ def test_all_judge_calls_fail_gives_null_not_zero(env: Path, capsys: pytest.Capt
     assert (faith["lower"], faith["upper"]) == (0.0, 1.0)
 
 
+def test_an_index_the_embedder_would_not_reproduce_is_refused(env: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    run_json(capsys)  # the cached index (built by the module fixture)
+    monkeypatch.setattr("eval.dataset.embedder_probe", lambda engine: "other-numerics")
+    assert main([*ARGS, "--json"]) == 2
+    assert "the embedder's output has changed" in capsys.readouterr().err
+
+
 def test_helpful_errors(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval"]) == 2
     assert "needs --dataset" in capsys.readouterr().err
