@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from app.errors import NewsragError
+from app.sqlite_store import SqliteStore
 
 RATINGS = ("up", "down")
 
@@ -39,21 +37,11 @@ def feedback_path(data_dir: Path) -> Path:
     return Path(data_dir) / "feedback.sqlite"
 
 
-class FeedbackStore:
-    """A tiny append-only store. Each call opens its own connection, so it is safe from any thread."""
+class FeedbackStore(SqliteStore):
+    """A tiny append-only store (see app/sqlite_store.py: safe from any thread or process)."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
-            db.row_factory = sqlite3.Row
-            yield db
+        super().__init__(path, SCHEMA)
 
     def add(self, question: str, answer_text: str, rating: str | int, comment: str | None = None,
             answer_json: dict[str, Any] | str | None = None, answer_id: str | None = None) -> int:
@@ -65,7 +53,7 @@ class FeedbackStore:
             raise NewsragError("feedback needs the question it is about.")
         if isinstance(answer_json, dict):
             answer_json = json.dumps(answer_json, ensure_ascii=False)
-        with self._db() as db:
+        with self._db(write=True) as db:
             cur = db.execute(
                 "INSERT INTO feedback (rating, question, answer_text, comment, answer_id, answer_json) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (rating, question, answer_text, comment or None, answer_id, answer_json))

@@ -18,6 +18,7 @@ from app.ui_format import ARTICLE_COLUMNS, EMPTY_SOURCES
 
 if TYPE_CHECKING:
     from app.engine import Engine
+    from eval.ratings import RatingsStore
 
 __all__ = ["FeedbackSink", "build_ui"]
 
@@ -25,7 +26,12 @@ INTRO = ("## newsrag\nAsk about the indexed news articles. Every claim carries a
          "click it to see the quoted passage.")
 
 
-def build_ui(engine: Engine, feedback: FeedbackSink) -> gr.Blocks:
+def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | None = None) -> gr.Blocks:
+    """The Chat, Articles and Evaluate tabs; human ratings go to `ratings` (default: the data dir's
+    ratings.sqlite, the store `newsrag eval annotate` and `newsrag eval agreement` use)."""
+    from app.ui_eval import build_eval_tab
+    from eval.ratings import RatingsStore, ratings_path
+
     act = UIActions(engine, feedback)
     settings = engine.settings
     with gr.Blocks(title="newsrag") as demo:
@@ -64,6 +70,8 @@ def build_ui(engine: Engine, feedback: FeedbackSink) -> gr.Blocks:
                 remove_id = gr.Textbox(label="Article id", elem_id="nr-remove-id", scale=4)
                 remove = gr.Button("Remove", variant="stop", elem_id="nr-remove", scale=1, min_width=90)
             removed = gr.Markdown(elem_id="nr-removed")
+        with gr.Tab("Evaluate", elem_id="nr-eval-tab"):
+            build_eval_tab(engine, ratings or RatingsStore(ratings_path(settings.data_dir)))
 
         ask_in, ask_out = [question, chat, turns, answerer, k], [question, chat, turns, sources]
         question.submit(act.respond, ask_in, ask_out)

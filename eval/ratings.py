@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from app.errors import NewsragError
+from app.sqlite_store import SqliteStore
 from app.types import Answer
 
 SENTENCE_LABELS = ("supported", "not_supported", "unsure")
@@ -65,21 +64,11 @@ def view_claims(answer: Answer, claims: list[dict[str, Any]]) -> list[dict[str, 
                                              for n in c["citations"] if n in by_n]} for c in claims]
 
 
-class RatingsStore:
-    """Each call opens its own connection, so one store is safe from any thread (the Gradio tab's)."""
+class RatingsStore(SqliteStore):
+    """Safe from any thread (the Gradio tab's) or process: see app/sqlite_store.py."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
-            db.row_factory = sqlite3.Row
-            yield db
+        super().__init__(path, SCHEMA)
 
     # -- items ---------------------------------------------------------------------------------------------
     def add_answer(self, answer: Answer, claims: list[dict[str, Any]], origin: str, question_id: str | None = None,
@@ -87,7 +76,7 @@ class RatingsStore:
         """Store an answer to rate (idempotent: the same question and answer text is one item; judge verdicts
         given again are merged in). Returns the item id."""
         iid = item_id(answer.question, answer.text)
-        with self._db() as db:
+        with self._db(write=True) as db:  # the read-merge-write below is one locked transaction
             row = db.execute("SELECT judges_json FROM items WHERE id = ?", (iid,)).fetchone()
             merged = {**(json.loads(row["judges_json"]) if row else {}), **(judges or {})}
             if row:
@@ -153,7 +142,7 @@ class RatingsStore:
         if bad:
             raise NewsragError(f"unknown label {bad[0]!r} (sentences: {', '.join(SENTENCE_LABELS)}; "
                                f"answer: {', '.join(ANSWER_LABELS)})")
-        with self._db() as db:
+        with self._db(write=True) as db:
             for i, label in enumerate(sentences):
                 if label is not None:
                     db.execute("INSERT OR REPLACE INTO sentence_ratings (item_id, sentence, rater, label) "

@@ -32,6 +32,30 @@ def results(sample_engine: Any, tmp_path: Path) -> Path:
     return path
 
 
+
+def test_judge_verdicts_merged_by_several_processes_at_once_are_all_kept(results: Path, tmp_path: Path) -> None:
+    """add_answer reads the item's judges and writes the merge back: without the write lock taken up front, two
+    processes adding different judges at once lose one of them."""
+    import multiprocessing
+
+    store = RatingsStore(tmp_path / "ratings.sqlite")
+    row = json.loads(results.read_text().splitlines()[0])
+    judges = [f"judge{i}" for i in range(6)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        pool.starmap(_add_as_judge, [(store.path, row, j) for j in judges])
+    [item] = store.items()
+    assert sorted(item["judges"]) == judges
+
+
+def _add_as_judge(path: Path, row: dict[str, Any], judge: str) -> None:
+    from app.types import Answer
+
+    store = RatingsStore(path)
+    for _ in range(20):
+        store.add_answer(Answer.model_validate(row["answer"]), row["claims"], origin="t",
+                         judges={judge: [c["supported"] for c in row["claims"]]})
+
 def test_store_import_rate_and_agree(results: Path, tmp_path: Path) -> None:
     store = RatingsStore(tmp_path / "ratings.sqlite")
     assert store.import_results(results, "offline") == 2  # the refusal has nothing to rate

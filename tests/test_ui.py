@@ -180,18 +180,21 @@ def test_article_rows() -> None:
     assert rows == [["a", "", "S", 3, "T"]]
 
 
-def test_build_ui_returns_blocks(sample_engine) -> None:  # type: ignore[no-untyped-def]
+def test_build_ui_has_chat_articles_and_evaluate_tabs(sample_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import gradio as gr
 
     from app.ui import build_ui
+    from eval.ratings import RatingsStore
 
     class Sink:
         def add(self, question: str, answer_text: str, rating: int, comment: str,
                 answer_json: str | None = None) -> int:
             return 1
 
-    demo = build_ui(sample_engine, Sink())
+    demo = build_ui(sample_engine, Sink(), RatingsStore(tmp_path / "r.sqlite"))
     assert isinstance(demo, gr.Blocks)
+    ids = {c.get("props", {}).get("elem_id") for c in demo.config["components"]}
+    assert {"nr-chat-tab", "nr-articles-tab", "nr-eval-tab", "nr-eval-rater", "nr-eval-save"} <= ids
 
 
 def test_upload_summary_names_files_not_gradio_temp_folders() -> None:

@@ -66,17 +66,19 @@ def ui(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[dict[
     from app.engine import build_engine
     from app.feedback import FeedbackStore
     from app.ui import build_ui
+    from eval.ratings import RatingsStore
 
     tmp = tmp_path_factory.mktemp("ui")
     engine = build_engine(make_settings(tmp / "data", embedder="hash"))
     (tmp / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
     assert engine.ingest([SAMPLE_DIR, tmp / "hostile.txt"]).added
     store = FeedbackStore(tmp / "feedback.sqlite")
-    demo = build_ui(engine, store)
+    ratings = RatingsStore(tmp / "ratings.sqlite")
+    demo = build_ui(engine, store, ratings)
     port = _free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     try:
-        yield {"url": f"http://127.0.0.1:{port}/", "store": store, "tmp": tmp, "engine": engine}
+        yield {"url": f"http://127.0.0.1:{port}/", "store": store, "tmp": tmp, "engine": engine, "ratings": ratings}
     finally:
         demo.close()
         if TIMINGS:
@@ -197,6 +199,29 @@ def test_thumbs_with_a_comment_are_stored(browser: Any, ui: dict[str, Any]) -> N
     record = ui["store"].export()[-1]
     assert (record["rating"], record["comment"], record["question"]) == ("down", "exact quote, thanks", KERRY)
     assert record["answer"]["citations"][0]["quote"] in record["answer_text"]
+
+
+def test_evaluate_tab_rater_marks_each_sentence_and_the_answer(browser: Any, ui: dict[str, Any]) -> None:
+    page = open_page(browser, ui)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.fill("#nr-eval-rater textarea", "dana")
+    page.fill("#nr-eval-question textarea", KERRY)
+    page.click("#nr-eval-ask")
+    page.wait_for_selector("#nr-eval-claims blockquote")
+    assert "Kerry" in page.inner_text("#nr-eval-claims")
+    item = ui["ratings"].items()[-1]
+    for i in range(len(item["claims"])):
+        page.locator(f"#nr-eval-s{i + 1}").get_by_label("supported", exact=True).check()
+    page.click("#nr-eval-save")  # the answer verdict is missing: nothing is saved, the rater is told
+    page.wait_for_function("document.querySelector('#nr-eval-status').innerText.includes('Please rate whether')")
+    assert ui["ratings"].answer_ratings() == []
+    page.locator("#nr-eval-correct").get_by_label("yes", exact=True).check()
+    page.click("#nr-eval-save")
+    page.wait_for_function("document.querySelector('#nr-eval-status').innerText.includes('Saved.')")
+    [verdict] = ui["ratings"].answer_ratings()
+    assert (verdict["rater"], verdict["correct"], verdict["item_id"]) == ("dana", "yes", item["id"])
+    labels = [r["label"] for r in ui["ratings"].sentence_ratings() if r["item_id"] == item["id"]]
+    assert labels == ["supported"] * len(item["claims"])
 
 
 def test_articles_tab_upload_list_and_remove(browser: Any, ui: dict[str, Any]) -> None:
