@@ -12,6 +12,7 @@ import numpy as np
 from app.answer import citation, events_for, refusal
 from app.retrieve import speaker_question
 from app.types import Answer, Event, Passage, SentenceVerdict
+from app.verify import fold, name_in
 from index.embed import Embedder
 from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem
 
@@ -25,10 +26,27 @@ class Candidate:
     score: float = 0.0
 
 
+_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
+                      "june july august september october november december".split())
+
+
 def names_in(question: str) -> list[str]:
-    """Capitalised words of the question that are not its first word nor common words: likely names."""
+    """Capitalised words of the question that are not its first word, common words or calendar words: likely
+    names. A possessive is dropped ("Texas's" -> "Texas"), and so is a lower-case tail ("York-area" -> "York")."""
     found = re.findall(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'\-]+)", question.strip())
-    return [w.strip("’'s") for w in found if w.lower() not in STOPWORDS and len(w) > 1]
+    out = []
+    for word in found:
+        word = re.sub(r"-[a-z][\w-]*$", "", word.strip("’'").removesuffix("’s").removesuffix("'s"))
+        if len(word) > 1 and word.lower() not in STOPWORDS and word.lower() not in _CALENDAR:
+            out.append(word)
+    return out
+
+
+def unmentioned(names: list[str], passages: list[Passage]) -> list[str]:
+    """The names no passage mentions, compared without accents or Unicode form ('Nicolás' in any spelling) and
+    allowing a demonym or an acronym (app/verify.py:name_in)."""
+    texts = [(fold(p.text), p.text) for p in passages]
+    return [n for n in names if not any(name_in(n, folded, text) for folded, text in texts)]
 
 
 _WHEN = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|October|"
@@ -71,7 +89,7 @@ class ExtractiveAnswerer:
         quotes = [p for p in passages if p.kind == "quote"]
         focus = (asked.topic or question) if asked and quotes else question
         pool = quotes if asked and quotes else [p for p in passages if p.kind == "chunk"]
-        missing = [n for n in names_in(question) if not any(n.lower() in p.text.lower() for p in passages)]
+        missing = unmentioned(names_in(question), passages)
         if missing and not (asked and quotes):
             return refusal(question, f"no retrieved passage mentions {', '.join(missing)}.", self.name, passages)
         candidates = self._candidates(pool)

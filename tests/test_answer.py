@@ -79,3 +79,17 @@ def test_a_prolific_speaker_only_sends_the_most_on_topic_quotes_to_the_model() -
     assert len(kept) == 8
     assert on_topic in kept
     assert kept == sorted(kept, key=lambda q: [*filler[:30], on_topic, *filler[30:]].index(q))  # corpus order kept
+
+
+def test_names_in_a_question_are_matched_across_accents_unicode_forms_and_possessives() -> None:
+    import unicodedata
+
+    from app.extractive import names_in, unmentioned
+    from app.types import Passage
+
+    q = "Where was ousted President Nicolás Maduro captured after Texas's ruling on Wednesday in the New York-area?"
+    assert names_in(q) == ["President", "Nicolás", "Maduro", "Texas", "New", "York"]
+    text = unicodedata.normalize("NFD", "Venezuelan President Nicolás Maduro was flown to New York from Texas.")
+    passage = Passage(chunk_id="c", article_id="a", title="t", start=0, end=len(text), text=text)
+    assert unmentioned(names_in(q), [passage]) == []
+    assert unmentioned(["Caracas", "Venezuela", "FAA"], [passage]) == ["Caracas", "FAA"]  # demonym: Venezuelan
