@@ -126,9 +126,10 @@ class ExtractiveAnswerer:
             spans = [(0, len(p.text))] if p.kind == "quote" else sentence_spans(p.text)
             for s, e in spans:
                 text = p.text[s:e]
-                if (len(content_words(text)) >= 4 and text.rstrip("”’\"')").endswith((".", "!", "?"))
+                if (len(content_words(text)) >= 4 and text.rstrip("”’\"')").endswith((".", "!"))
                         and not looks_like_injection(text)):
-                    # (headings, fragments and text addressed to a model are skipped)
+                    # (headings, fragments, questions (an article's "Where will the Games be held?" subheading
+                    # is never the answer) and text addressed to a model are skipped)
                     out.append(Candidate(p, p.start + s, p.start + e, text))
         return out
 

@@ -93,3 +93,15 @@ def test_names_in_a_question_are_matched_across_accents_unicode_forms_and_posses
     passage = Passage(chunk_id="c", article_id="a", title="t", start=0, end=len(text), text=text)
     assert unmentioned(names_in(q), [passage]) == []
     assert unmentioned(["Caracas", "Venezuela", "FAA"], [passage]) == ["Caracas", "FAA"]  # demonym: Venezuelan
+
+
+def test_a_question_in_the_article_is_never_the_answer(sample_engine) -> None:  # type: ignore[no-untyped-def]
+    from app.extractive import ExtractiveAnswerer
+    from app.types import Passage
+
+    text = ("Where will the 2026 Winter Olympics be held this February? The 2026 Winter Olympics will be held "
+            "in Milan and Cortina d'Ampezzo, Italy, from February 6 to 22.")
+    passage = Passage(chunk_id="c", article_id="a", title="Olympics", start=0, end=len(text), text=text)
+    answer = ExtractiveAnswerer(sample_engine.embedder).answer("Where will the 2026 Winter Olympics be held?",
+                                                                [passage])
+    assert "?" not in answer.text and "Milan" in answer.text
