@@ -49,6 +49,21 @@ def unmentioned(names: list[str], passages: list[Passage]) -> list[str]:
     return [n for n in names if not any(name_in(n, folded, text) for folded, text in texts)]
 
 
+_FIGURE = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,-])\d{2,}(?:\.\d+)?|(?<![\w.,-])\d\.\d+")
+_GROUPING = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def figures_in(question: str) -> list[str]:
+    """The numbers of the question (years, ordinals, amounts; not single digits, not parts of names like GLP-1):
+    an answer about another year or another edition is not an answer."""
+    return list(dict.fromkeys(_GROUPING.sub("", m) for m in _FIGURE.findall(question)))
+
+
+def unmentioned_figures(figures: list[str], text: str) -> list[str]:
+    plain = _GROUPING.sub("", text)
+    return [f for f in figures if not re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]|\.\d)", plain)]
+
+
 _WHEN = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|October|"
                    r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|"
                    r"today|ago|last (?:week|month|year))\b")
@@ -93,6 +108,12 @@ class ExtractiveAnswerer:
         if missing and not (asked and quotes):
             return refusal(question, f"no retrieved passage mentions {', '.join(missing)}.", self.name, passages)
         candidates = self._candidates(pool)
+        figures = figures_in(question)
+        if figures and candidates and not (asked and quotes):
+            candidates = [c for c in candidates if not unmentioned_figures(figures, c.passage.text)]
+            if not candidates:  # "the 97th Academy Awards" is not answered from an article about the 94th
+                return refusal(question, f"no retrieved passage mentions {', '.join(figures)}.", self.name,
+                               passages)
         self._score(focus, candidates, quote_bonus=bool(asked and quotes))
         candidates.sort(key=lambda c: -c.score)
         best = candidates[0] if candidates else None

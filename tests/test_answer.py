@@ -105,3 +105,20 @@ def test_a_question_in_the_article_is_never_the_answer(sample_engine) -> None:  
     answer = ExtractiveAnswerer(sample_engine.embedder).answer("Where will the 2026 Winter Olympics be held?",
                                                                 [passage])
     assert "?" not in answer.text and "Milan" in answer.text
+
+
+def test_an_answer_about_another_year_or_edition_is_a_refusal(sample_engine) -> None:  # type: ignore[no-untyped-def]
+    from app.extractive import ExtractiveAnswerer, figures_in
+    from app.types import Passage
+
+    assert figures_in("Did the 97th Oscars, GLP-1 drugs or 14,000 children in 2026 cost $2.5 billion?") == \
+        ["97", "14000", "2026", "2.5"]
+    text = ("The nominations for the 94th Academy Awards were announced Tuesday and included films in a wide range "
+            "of genres. The Power of the Dog led with twelve nominations.")
+    passage = Passage(chunk_id="c", article_id="a", title="Oscars", start=0, end=len(text), text=text)
+    answerer = ExtractiveAnswerer(sample_engine.embedder)
+    stale = answerer.answer("The nominations for the 97th Academy Awards were announced. Which film led?", [passage])
+    assert stale.refused and "97" in (stale.refusal_reason or "")
+    current = answerer.answer("The nominations for the 94th Academy Awards were announced. Which film led?",
+                              [passage])
+    assert not current.refused
