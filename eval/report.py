@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,8 @@ def markdown(summary: dict[str, Any], records: list[dict[str, Any]], plots: list
              f"| judge | {summary['judge']['name']}: {summary['judge']['calls']} calls, "
              f"{summary['judge']['failures']} failures |", "",
              "## Metrics", "", "| metric | value | n |", "|---|---|---|"]
-    section = ""
-    for sec, name, value, n in _metric_rows(summary):
-        if sec != section:
-            lines.append(f"| **{sec}** | | |")
-            section = sec
-        lines.append(f"| {name} | {value} | {n} |")
+    lines += [f"| **{sec}** | | |" if row is None else "| {} | {} | {} |".format(*row)
+              for sec, row in _sectioned(summary)]
     lines += ["", "Counts: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()), "",
               "## Latency (ms)", "", "| stage | p50 | p95 | n |", "|---|---|---|---|"]
     lines += [f"| {s} | {v['p50']} | {v['p95']} | {v['n']} |" for s, v in summary["latency_ms"].items()]
@@ -83,6 +80,16 @@ def markdown(summary: dict[str, Any], records: list[dict[str, Any]], plots: list
                                                                "answer", "why")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _sectioned(summary: dict[str, Any]) -> Iterator[tuple[str, tuple[str, str, str] | None]]:
+    """The metric rows, each section announced once by a (section, None) item before its rows."""
+    section = ""
+    for sec, name, value, n in _metric_rows(summary):
+        if sec != section:
+            yield sec, None
+            section = sec
+        yield sec, (name, value, n)
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -102,12 +109,8 @@ def html_report(summary: dict[str, Any], records: list[dict[str, Any]], plots: d
     parts.append(f"<tr><th>questions</th><td>{summary['questions']} (errors: {summary['errors']})</td></tr>"
                  f"<tr><th>judge</th><td>{e(judge['name'])}: {judge['calls']} calls, {judge['failures']} failures"
                  "</td></tr></table><h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>n</th></tr>")
-    section = ""
-    for sec, name, value, n in _metric_rows(summary):
-        if sec != section:
-            parts.append(f"<tr class='sec'><td colspan='3'>{e(sec)}</td></tr>")
-            section = sec
-        parts.append(f"<tr><td>{e(name)}</td><td>{value}</td><td>{e(n)}</td></tr>")
+    parts += [f"<tr class='sec'><td colspan='3'>{e(sec)}</td></tr>" if row is None else
+              f"<tr><td>{e(row[0])}</td><td>{row[1]}</td><td>{e(row[2])}</td></tr>" for sec, row in _sectioned(summary)]
     parts.append("</table><p>Counts: " + e(", ".join(f"{k} {v}" for k, v in summary["counts"].items())) + "</p>")
     parts.append("<h2>Latency (ms)</h2><table><tr><th>stage</th><th>p50</th><th>p95</th><th>n</th></tr>")
     parts += [f"<tr><td>{e(s)}</td><td>{v['p50']}</td><td>{v['p95']}</td><td>{v['n']}</td></tr>"
