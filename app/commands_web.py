@@ -27,8 +27,7 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
     settings = engine.settings
     host = getattr(args, "host", None) or settings.host
     port = getattr(args, "port", None) or settings.port
-    workers = getattr(args, "workers", None)
-    workers = 1 if workers is None else workers
+    workers = getattr(args, "workers", 1)
     check_workers(settings, workers)
     check_port(host, port)
     if workers > 1:

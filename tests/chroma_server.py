@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE_DIR
 from tests.live_server import bound_socket
 
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -35,6 +35,12 @@ def cli_env(data_dir: Path, chroma_url: str = "", **extra: str) -> dict[str, str
     if chroma_url:
         env["NEWSRAG_CHROMA_URL"] = chroma_url
     return env
+
+
+def ingest_sample(env: dict[str, str], cwd: Path) -> None:
+    ingest = subprocess.run([*CLI, "ingest", str(SAMPLE_DIR)], env=env, cwd=cwd, capture_output=True, text=True,
+                            timeout=120)
+    assert ingest.returncode == 0, ingest.stderr
 
 
 def wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.store import server_address
-from tests.chroma_server import CLI, chroma_server, cli_env, needs_chroma
-from tests.conftest import SAMPLE_DIR
+from tests.chroma_server import CLI, chroma_server, cli_env, ingest_sample, needs_chroma
 
 
 def test_server_address_parsing() -> None:
@@ -20,12 +19,6 @@ def test_server_address_parsing() -> None:
     assert server_address("localhost") == ("localhost", 8000, False)
     with pytest.raises(ValueError, match="NEWSRAG_CHROMA_URL"):
         server_address("ftp://x")
-
-
-def ingest_sample(env: dict[str, str], cwd: Path) -> None:
-    ingest = subprocess.run([*CLI, "ingest", str(SAMPLE_DIR)], env=env, cwd=cwd, capture_output=True, text=True,
-                            timeout=120)
-    assert ingest.returncode == 0, ingest.stderr
 
 
 @pytest.mark.slow
@@ -37,7 +30,7 @@ def test_two_ask_processes_share_one_chroma_server(tmp_path: Path) -> None:
         assert not (tmp_path / "data" / "chroma").exists()  # the vectors went to the server, not an embedded store
         import chromadb
 
-        from index.store import COLLECTION, server_address
+        from index.store import COLLECTION
 
         host, port, _ = server_address(url)
         vectors = chromadb.HttpClient(host=host, port=port).get_collection(COLLECTION).count()

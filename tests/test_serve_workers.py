@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from app.cli import main
-from tests.chroma_server import CLI, chroma_server, cli_env, free_port, needs_chroma, stop, wait_http
-from tests.test_chroma_server import ingest_sample
+from tests.chroma_server import CLI, chroma_server, cli_env, free_port, ingest_sample, needs_chroma, stop, wait_http
 
 KERRY = "What did Kerry say about Assad?"
 HARBOUR = "When will the Zanzibar harbour reopen?"
