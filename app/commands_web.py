@@ -13,7 +13,12 @@ import webbrowser
 
 from app.engine import Engine
 from app.feedback import FeedbackStore, feedback_path
-from app.server import build_server, check_port, url_for
+from app.server import build_server, check_port, check_workers, url_for
+
+GRACE_S = 10  # on Ctrl-C / SIGTERM, open requests (an answer streaming) get this long to finish
+# how long a worker may take to answer the parent's health ping (uvicorn's default, 5 s, can pass while a worker
+# imports and loads the model on a busy machine, and the parent then kills it as hung) and, on SIGHUP, to start
+HEALTHCHECK_S = 30
 
 
 def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) -> int:
@@ -22,7 +27,11 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
     settings = engine.settings
     host = getattr(args, "host", None) or settings.host
     port = getattr(args, "port", None) or settings.port
+    workers = getattr(args, "workers", 1)
+    check_workers(settings, workers)
     check_port(host, port)
+    if workers > 1:
+        return serve_workers(host, port, workers, open_browser)
     app = build_server(settings, engine)
     url = url_for(host, port)
     print(f"newsrag is serving on {url}  (web UI: /, API docs: {url}/docs, widget: {url}/widget.js); "
@@ -30,7 +39,24 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
     threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
     if open_browser and has_display():
         threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_S)
+    return 0
+
+
+def serve_workers(host: str, port: int, workers: int, open_browser: bool) -> int:
+    """N uvicorn worker processes accepting on one socket the parent binds. Each runs `app.server:worker_app` and so
+    builds its own engine from the same Settings (environment, .env); the index they share lives on the Chroma
+    server, the manifest and the keyword index in NEWSRAG_DATA_DIR. The parent restarts a worker that dies, replaces
+    them one by one on SIGHUP, and on Ctrl-C or SIGTERM stops them all and waits for them."""
+    import uvicorn
+
+    url = url_for(host, port)
+    print(f"newsrag is serving on {url} with {workers} worker processes (API docs: {url}/docs, widget: "
+          f"{url}/widget.js; the chat UI needs a single worker); Ctrl-C to stop", flush=True)
+    if open_browser and has_display():
+        threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
+    uvicorn.run("app.server:worker_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
+                timeout_graceful_shutdown=GRACE_S, timeout_worker_healthcheck=HEALTHCHECK_S)
     return 0
 
 

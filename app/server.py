@@ -1,10 +1,16 @@
-"""The whole web face in one app: the API (app/api.py) plus the Gradio UI (app/ui.py) mounted at `/`."""
+"""The whole web face in one app: the API (app/api.py) plus the Gradio UI (app/ui.py) mounted at `/`.
+
+`newsrag serve --workers N` runs `worker_app` in N uvicorn worker processes instead: each builds its own engine from
+the same Settings (environment and .env), and all share one index on a Chroma server (NEWSRAG_CHROMA_URL).
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import socket
+import sys
+import threading
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from app.api import create_app
 from app.engine import Engine, build_engine
+from app.errors import NewsragError
 from app.feedback import FeedbackStore, feedback_path
 from app.settings import Settings, go_offline
 
@@ -21,16 +28,27 @@ PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 <h1>newsrag</h1><p>The web UI is coming. Meanwhile: the API and its docs are at <a href="/docs">/docs</a>,
 and the embeddable chat widget at <a href="/widget.js">/widget.js</a>.</p></body></html>"""
 
+# Gradio keeps each chat session (its event queue) in the memory of one process, and the kernel hands a browser's
+# connections to any worker, so the UI is left out when several workers share the port.
+API_ONLY = PLACEHOLDER.replace("The web UI is coming. Meanwhile: the", "This server runs several API worker "
+                               "processes, so the chat UI (which keeps each session in one process) is not served "
+                               "here; run <code>newsrag serve</code> with one worker for it. The")
 
-def build_server(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """create_app + the Gradio UI at `/` (or a placeholder page until app/ui.py provides `build_ui`)."""
+
+def build_server(settings: Settings, engine: Engine | None = None, ui: bool = True) -> FastAPI:
+    """create_app + the Gradio UI at `/` (or a page pointing at the API and the widget when `ui` is False)."""
     go_offline()  # before gradio is imported
     engine = engine or build_engine(settings)
     feedback = FeedbackStore(feedback_path(settings.data_dir))
     app = create_app(engine, settings, feedback)
-    build_ui = _ui_builder()
+    build_ui = _ui_builder() if ui else None
     if build_ui is None:
-        app.add_api_route("/", _placeholder, methods=["GET"], include_in_schema=False)
+        page = HTMLResponse(PLACEHOLDER if ui else API_ONLY)
+
+        async def placeholder() -> HTMLResponse:
+            return page
+
+        app.add_api_route("/", placeholder, methods=["GET"], include_in_schema=False)
         return app
     import gradio as gr
 
@@ -44,14 +62,36 @@ def _ui_builder() -> Any:
     return getattr(importlib.import_module("app.ui"), "build_ui", None)
 
 
-async def _placeholder() -> HTMLResponse:
-    return HTMLResponse(PLACEHOLDER)
+def worker_app() -> FastAPI:
+    """The app factory each `newsrag serve --workers N` process runs (uvicorn imports it by name): an engine of its
+    own from Settings, the model loaded before the worker starts taking connections, no Gradio UI."""
+    from tqdm import tqdm
+
+    # tqdm's default lock is a multiprocessing one: a named semaphore the parent's resource tracker would report as
+    # leaked when the workers stop. The libraries' (disabled) progress bars need only a thread lock here.
+    tqdm.set_lock(threading.RLock())
+    engine = build_engine(Settings())
+    try:
+        engine.ready()
+    except Exception as exc:  # reported at /readyz and in answers; the worker still serves /healthz
+        print(f"warning: worker not ready yet: {exc}", file=sys.stderr)
+    return build_server(engine.settings, engine, ui=False)
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several processes may share an index only through a Chroma server: an embedded (on-disk) Chroma is not safe
+    to open from more than one process."""
+    if workers < 1:
+        raise NewsragError(f"--workers must be 1 or more, not {workers}.")
+    if workers > 1 and not settings.chroma_url:
+        raise NewsragError(
+            f"--workers {workers} needs a Chroma server: the embedded Chroma in {settings.data_dir} must not be "
+            "opened by several processes. Start one with `chroma run --path DIR --port 8000` and set "
+            "NEWSRAG_CHROMA_URL=http://127.0.0.1:8000 (then ingest again into it), or serve with --workers 1.")
 
 
 def check_port(host: str, port: int) -> None:
     """Fail early with a useful message instead of uvicorn's traceback when the port is taken."""
-    from app.errors import NewsragError
-
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -2,6 +2,11 @@
 
 It is rebuilt from the manifest (cheap next to embedding) and stamped with the manifest generation,
 so a stale or half-written index is detected and rebuilt instead of trusted.
+
+Only the holder of the data dir's write lock persists it. A reader (an `ask`, one of `serve --workers N`) that finds it
+stale rebuilds it under that lock when the lock is free; when a writer holds it (an ingest between batches), the
+reader keeps the index it has, or builds one in memory, until the writer has persisted a fresh one. A stale index is
+safe to search: retrieval keeps only chunks the manifest lists.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,20 +34,26 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._generation = -1
 
-    def rebuild(self) -> None:
+    def _build(self) -> tuple[Any, list[str], int]:
         import bm25s
 
         generation = self.manifest.generation()
         rows = self.manifest.chunk_rows()
         ids = [r["id"] for r in rows]
         corpus = [tokens(r["title"] + "\n" + r["text"][r["start"]:r["end"]]) for r in rows]
-        tmp = self.dir.with_name("bm25.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         bm25 = None
         if ids:
             bm25 = bm25s.BM25()
             bm25.index([c or ["_empty_"] for c in corpus], show_progress=False)
+        return bm25, ids, generation
+
+    def rebuild(self) -> None:
+        """Build from the manifest and persist; the caller holds the write lock."""
+        bm25, ids, generation = self._build()
+        tmp = self.dir.with_name("bm25.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if bm25 is not None:
             bm25.save(str(tmp), show_progress=False)
         (tmp / "newsrag.json").write_text(json.dumps({"generation": generation, "ids": ids}))
         old = self.dir.with_name("bm25.old")
@@ -60,21 +72,33 @@ class KeywordIndex:
         meta = json.loads(stamp.read_text())
         return meta["ids"] if meta["generation"] == self.manifest.generation() else None
 
-    def _ensure(self) -> None:
+    def _load(self, generation: int | None) -> bool:
+        """Load the persisted index if it is stamped with `generation` (None: whichever it is)."""
         import bm25s
 
+        try:
+            meta = json.loads((self.dir / "newsrag.json").read_text())
+            if generation is not None and meta["generation"] != generation:
+                return False
+            bm25 = bm25s.BM25.load(str(self.dir), show_progress=False) if meta["ids"] else None
+        except (OSError, ValueError):  # missing, or swapped by a writer right now
+            return False
+        self._bm25, self._ids, self._generation = bm25, meta["ids"], meta["generation"]
+        return True
+
+    def _ensure(self) -> None:
+        from index.ingest import IndexBusy, write_lock
+
         generation = self.manifest.generation()
-        if self._generation == generation:
+        if self._generation == generation or self._load(generation):
             return
-        stamp = self.dir / "newsrag.json"
-        if stamp.exists():
-            meta = json.loads(stamp.read_text())
-            if meta["generation"] == generation:
-                self._ids = meta["ids"]
-                self._bm25 = bm25s.BM25.load(str(self.dir), show_progress=False) if self._ids else None
-                self._generation = generation
-                return
-        self.rebuild()
+        try:
+            with write_lock(self.dir.parent):
+                if not self._load(self.manifest.generation()):
+                    self.rebuild()
+        except IndexBusy:  # a writer will persist a fresh one; until then the one we have, the stale one on disk,
+            if self._generation < 0 and not self._load(None):  # or (none on disk yet) one built in memory
+                self._bm25, self._ids, self._generation = self._build()
 
     def query(self, text: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; only chunks with a positive score."""
