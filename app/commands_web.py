@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import sys
@@ -91,13 +90,9 @@ def _open_when_up(host: str, port: int, url: str, timeout: float = 60.0) -> None
 
 def feedback(engine: Engine, args: argparse.Namespace) -> int:
     """`newsrag feedback export [--output FILE]`: one JSON object per line, oldest first."""
-    records = FeedbackStore(feedback_path(engine.settings.data_dir)).export()
-    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    if args.output:
-        args.output.write_text(lines, encoding="utf-8")
-        print(f"exported {len(records)} feedback records to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(lines)
+    from app.jsonl import write_jsonl
+
+    write_jsonl(FeedbackStore(feedback_path(engine.settings.data_dir)).export(), args.output, "feedback records")
     return 0
 
 

@@ -175,11 +175,7 @@ def feedback_command(engine: Engine, args: argparse.Namespace) -> int:
     path = args.feedback or feedback_path(engine.settings.data_dir)
     if not path.exists():
         raise NewsragError(f"no feedback yet: {path} does not exist")
-    lines = feedback_dataset(FeedbackStore(path).export())
-    text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(lines)} questions to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    from app.jsonl import write_jsonl
+
+    write_jsonl(feedback_dataset(FeedbackStore(path).export()), args.output, "questions")
     return 0

@@ -209,7 +209,7 @@ def test_feedback_is_stored_and_exported(engine: Engine, tmp_path: Path, monkeyp
     assert main(["feedback", "export", "--output", "fb.jsonl"]) == 0
     lines = [json.loads(x) for x in (tmp_path / "fb.jsonl").read_text().splitlines()]
     assert [x["question"] for x in lines] == [KERRY, "Q2"]
-    assert "exported 2 feedback records" in capsys.readouterr().err
+    assert "wrote 2 feedback records" in capsys.readouterr().err
 
 
 # -- browsers: CORS, deny by default ----------------------------------------------------------------------
