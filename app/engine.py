@@ -10,6 +10,7 @@ from typing import Any
 
 from app.answer import Answerer, make_answerer
 from app.chat import Condenser, RuleCondenser, make_condenser
+from app.embed_cache import CachedEmbedder
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
@@ -167,5 +168,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
     indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,
                       settings.max_file_mb)
-    retriever = HybridRetriever(embedder, store, keyword, manifest)
-    return Engine(settings, embedder, manifest, store, keyword, indexer, retriever)
+    # questions, passage sentences, quotes: embedded once per process, each on its own (see app/embed_cache.py)
+    answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
+    retriever = HybridRetriever(answering, store, keyword, manifest)
+    return Engine(settings, answering, manifest, store, keyword, indexer, retriever)
