@@ -119,9 +119,14 @@ class Engine:
             raise NotFound(f"No article with id '{article_id}' (see `newsrag list`).")
 
     def ready(self) -> dict[str, Any]:
-        """Load the model and touch the stores; raises if either is unusable."""
-        self.embedder.embed(["ready"])
-        return {"articles": self.manifest.count(), "vectors": self.store.count(), "embedder": self.embedder.name}
+        """Load the model, the keyword index and the dense index, so the first question pays for none of them;
+        raises if one is unusable."""
+        vector = self.embedder.embed(["ready"])[0]
+        vectors = self.store.count()
+        if vectors:
+            self.store.query(vector, 1)  # Chroma loads the HNSW index on the first query
+        self.keyword.load()
+        return {"articles": self.manifest.count(), "vectors": vectors, "embedder": self.embedder.name}
 
 
 @contextmanager

@@ -96,3 +96,14 @@ def test_a_fresh_data_dir_needs_no_chroma_files_to_be_queried(tmp_path: Path) ->
     store = ChromaStore(tmp_path / "empty")
     assert store.query(_probes(1)[0], 4) == []
     assert store.count() == 0
+
+
+def test_ready_loads_what_the_first_question_would(sample_engine) -> None:  # type: ignore[no-untyped-def]
+    """`newsrag serve` warms up with Engine.ready(): the keyword index is in memory before anyone asks."""
+    from app.engine import build_engine
+
+    fresh = build_engine(sample_engine.settings)
+    assert not fresh.keyword.loaded
+    status = fresh.ready()
+    assert fresh.keyword.loaded
+    assert status["vectors"] == sample_engine.store.count() > 0 and status["articles"] == 1
