@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine import Engine
 from app.settings import Settings
 from index.store import ChromaStore
 from index.types import Chunk
@@ -37,7 +38,7 @@ def _ask_in_a_new_process(data_dir: Path) -> tuple[dict, dict]:
     return answer, probe
 
 
-def test_ask_imports_none_of_the_heavy_libraries(sample_engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_ask_imports_none_of_the_heavy_libraries(sample_engine: Engine, settings: Settings) -> None:
     answer, probe = _ask_in_a_new_process(settings.data_dir)
     assert probe["code"] == 0
     assert not answer["refused"] and "Assad" in answer["text"]
@@ -52,7 +53,7 @@ def _probes(n: int = 6) -> list[np.ndarray]:
     return list(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
 
 
-def test_the_reader_returns_what_the_client_returns(sample_engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_reader_returns_what_the_client_returns(sample_engine: Engine, settings: Settings) -> None:
     code = ("import json, sys, numpy as np\nfrom pathlib import Path\nfrom index.store import ChromaStore\n"
             "from tests.test_cold_start import _probes\n"
             "store = ChromaStore(Path(sys.argv[1]))\n"
@@ -85,7 +86,7 @@ def reads_what_it_wrote(data_dir: str) -> None:
     assert after[1:] == before[:2]
 
 
-def test_a_process_reads_what_it_wrote(sample_engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_process_reads_what_it_wrote(sample_engine: Engine, settings: Settings) -> None:
     code = f"from tests.test_cold_start import reads_what_it_wrote; reads_what_it_wrote({str(settings.data_dir)!r})"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -98,7 +99,7 @@ def test_a_fresh_data_dir_needs_no_chroma_files_to_be_queried(tmp_path: Path) ->
     assert store.count() == 0
 
 
-def test_ready_loads_what_the_first_question_would(sample_engine) -> None:  # type: ignore[no-untyped-def]
+def test_ready_loads_what_the_first_question_would(sample_engine: Engine) -> None:
     """`newsrag serve` warms up with Engine.ready(): the keyword index is in memory before anyone asks."""
     from app.engine import build_engine
 

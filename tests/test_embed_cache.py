@@ -78,12 +78,13 @@ def test_solo_embeds_each_text_on_its_own() -> None:
 def test_an_int8_vector_does_not_depend_on_the_other_texts(real_engine: Engine) -> None:
     """INT8 dynamic quantisation scales per batch: embedded among others, a sentence's vector would change with them
     (and a cached one would depend on which question brought it in first)."""
-    assert real_engine.embedder.backend == "onnx-int8"
+    cached = real_engine.embedder
+    assert isinstance(cached, CachedEmbedder) and cached.backend == "onnx-int8" and cached.solo
     sentence = "Russia says its airstrikes in Syria target the Islamic State group."
     others = ["Kerry spoke at the UN.", "The strikes hit Homs and Hama provinces, killing at least 33 civilians, "
               "according to activists monitoring the conflict from the United Kingdom."] * 5
-    real_engine.embedder.clear()
-    alone = real_engine.embedder.embed([sentence])[0]
-    real_engine.embedder.clear()
-    together = real_engine.embedder.embed([*others, sentence])[-1]
+    cached.clear()
+    alone = cached.embed([sentence])[0]
+    cached.clear()
+    together = cached.embed([*others, sentence])[-1]
     np.testing.assert_array_equal(alone, together)
