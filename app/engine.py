@@ -10,6 +10,7 @@ from typing import Any
 
 from app.answer import Answerer, make_answerer
 from app.chat import Condenser, RuleCondenser, make_condenser
+from app.embed_cache import CachedEmbedder
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
@@ -118,9 +119,14 @@ class Engine:
             raise NotFound(f"No article with id '{article_id}' (see `newsrag list`).")
 
     def ready(self) -> dict[str, Any]:
-        """Load the model and touch the stores; raises if either is unusable."""
-        self.embedder.embed(["ready"])
-        return {"articles": self.manifest.count(), "vectors": self.store.count(), "embedder": self.embedder.name}
+        """Load the model, the keyword index and the dense index, so the first question pays for none of them;
+        raises if one is unusable."""
+        vector = self.embedder.embed(["ready"])[0]
+        vectors = self.store.count()
+        if vectors:
+            self.store.query(vector, 1)  # Chroma loads the HNSW index on the first query
+        self.keyword.load()
+        return {"articles": self.manifest.count(), "vectors": vectors, "embedder": self.embedder.name}
 
 
 @contextmanager
@@ -167,5 +173,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
     indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,
                       settings.max_file_mb)
-    retriever = HybridRetriever(embedder, store, keyword, manifest)
-    return Engine(settings, embedder, manifest, store, keyword, indexer, retriever)
+    # questions, passage sentences, quotes: embedded once per process, each on its own (see app/embed_cache.py)
+    answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
+    retriever = HybridRetriever(answering, store, keyword, manifest)
+    return Engine(settings, answering, manifest, store, keyword, indexer, retriever)

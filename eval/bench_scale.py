@@ -96,6 +96,7 @@ def _flush(store: Any, manifest: Any, items: list[Any], pending: list[Any], seco
 def serve(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the index like `newsrag serve` does, warm it, then time retrieval and answers over the questions."""
     from app.engine import build_engine
+    from app.retrieve import HybridRetriever
     from app.settings import Settings
 
     settings = Settings(_env_file=None, data_dir=spec["data_dir"], embedder="minilm",  # type: ignore[call-arg]
@@ -104,14 +105,21 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
     questions: list[str] = spec["questions"]
     for q in questions[:3]:
         engine.ask(q)  # warm: model, HNSW and BM25 loaded
+    # Answering caches embeddings (app/embed_cache.py): retrieval is timed without that cache (every question embedded
+    # afresh), and answers are timed empty-cache-first: `answer` is each question's first asking (only what earlier
+    # questions brought is cached), `answer_repeat` the same questions asked again.
+    raw = getattr(engine.embedder, "inner", engine.embedder)
+    retriever = HybridRetriever(raw, engine.store, engine.keyword, engine.manifest)
+    getattr(engine.embedder, "clear", lambda: None)()
     k = settings.top_k
-    timings: dict[str, list[float]] = {"retrieve": [], "embed": [], "dense": [], "bm25": [], "answer": []}
-    for _ in range(spec.get("repeats", 1)):
+    timings: dict[str, list[float]] = {"retrieve": [], "embed": [], "dense": [], "bm25": [], "answer": [],
+                                       "answer_repeat": []}
+    for repeat in range(spec.get("repeats", 1)):
         for q in questions:
             t0 = time.perf_counter()
-            engine.retriever.retrieve(q, k)
+            retriever.retrieve(q, k)
             t1 = time.perf_counter()
-            vector = engine.embedder.embed([q])[0]
+            vector = raw.embed([q])[0]
             t2 = time.perf_counter()
             engine.store.query(vector, 4 * k)
             t3 = time.perf_counter()
@@ -119,8 +127,9 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
             t4 = time.perf_counter()
             engine.ask(q)
             t5 = time.perf_counter()
+            answer = "answer_repeat" if repeat else "answer"
             for name, (a, b) in {"retrieve": (t0, t1), "embed": (t1, t2), "dense": (t2, t3), "bm25": (t3, t4),
-                                 "answer": (t4, t5)}.items():
+                                 answer: (t4, t5)}.items():
                 timings[name].append((b - a) * 1000)
     return {"chunks": engine.store.count(), "peak_rss_mb": peak_rss_mb(),
             **{name: percentiles(samples) for name, samples in timings.items()}}

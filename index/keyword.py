@@ -72,6 +72,15 @@ class KeywordIndex:
         meta = json.loads(stamp.read_text())
         return meta["ids"] if meta["generation"] == self.manifest.generation() else None
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the index of the current manifest generation is in memory (a query would not load it)."""
+        return self._generation == self.manifest.generation()
+
+    def load(self) -> None:
+        """Open the persisted index (or rebuild it when stale): what the first query would otherwise do."""
+        self._ensure()
+
     def _load(self, generation: int | None) -> bool:
         """Load the persisted index if it is stamped with `generation` (None: whichever it is)."""
         import bm25s
