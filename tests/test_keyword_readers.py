@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from app.engine import Engine
@@ -15,6 +16,16 @@ from index.keyword import KeywordIndex
 from index.manifest import Manifest
 
 BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll instead of sleeping a fixed time: CI machines are slow and loaded."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_stale_readers_never_collide_with_each_other_or_a_writer(sample_engine: Engine) -> None:
@@ -37,16 +48,14 @@ def test_stale_readers_never_collide_with_each_other_or_a_writer(sample_engine: 
     for t in readers:
         t.start()
     try:
-        time.sleep(1)
-        assert keyword.stored_ids() is not None  # one reader rebuilt it, under the write lock
+        assert _eventually(lambda: keyword.stored_ids() is not None)  # one reader rebuilt it, under the write lock
         with write_lock(data_dir):  # an ingest commits batch after batch, each a new generation
             deadline = time.monotonic() + 2
             while time.monotonic() < deadline:
                 manifest.db.execute(BUMP)
                 time.sleep(0.01)
             before = len(hits)
-            time.sleep(0.3)
-            assert len(hits) > before  # readers keep answering from the index they have ...
+            assert _eventually(lambda: len(hits) > before + 4)  # readers keep answering from the index they have ...
             assert keyword.stored_ids() is None  # ... and leave the persisting to the writer
             fresh = KeywordIndex(data_dir, Manifest(data_dir / "manifest.sqlite"))  # a worker that starts now
             assert fresh.query("Kerry Assad", 5)
