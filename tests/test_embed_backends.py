@@ -13,7 +13,7 @@ import pytest
 from app.errors import ConfigError
 from index.manifest import Manifest
 from index.types import Article, Chunk
-from tests.conftest import MODEL_CACHE, ROOT, SAMPLE_DIR, make_settings
+from tests.conftest import MODEL_CACHE, ROOT, SAMPLE, SAMPLE_DIR, make_settings
 
 SENTENCES = [
     "Speaking at the UN Security Council, Mr Kerry reiterated Washington's view on Assad.",
@@ -90,3 +90,29 @@ def test_engine_refuses_a_backend_mismatch_with_a_clear_message(tmp_path: Path) 
     message = str(refused.value)
     assert "built with hash" in message and "NEWSRAG_EMBEDDER=hash" in message and "new NEWSRAG_DATA_DIR" in message
     assert build_engine(make_settings(data)).ask("What did Kerry say about Assad?").citations  # the right one works
+
+
+TRICKY = ["Ça coûte 3,5 milliards d’euros — selon l’AFP.", "東京で会議 was held\u00a0today", "a\x1cb\x0bc\x85d",
+          "x" * 150 + " done", "U.S.-led talks (in Doha) ended; 12.5% agreed!", "tab\tand\nnew  lines\u2028here",
+          "zero\u200bwidth and e\u0301 combining", "", "   "]
+
+
+def test_memoised_word_pieces_equal_the_tokenizer() -> None:
+    from tokenizers import Tokenizer
+
+    from index.embed import WordPieces
+    from index.onnx_export import model_dir
+
+    reference = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+    reference.no_padding()  # the file pads to 128 and truncates
+    reference.no_truncation()
+    pieces = WordPieces(model_dir())
+    texts = [*TRICKY, *SAMPLE.read_text(encoding="utf-8").split("\n\n")]
+    for _ in range(2):  # the second pass is served from the memo
+        for text in texts:
+            assert pieces(text) == reference.encode(text, add_special_tokens=False).ids, text
+    assert "coûte" in pieces.memo and "a\x1cb\x0bc\x85d" not in pieces.memo
+    pieces.MAX_WORDS = 5
+    assert pieces("one two three four five six seven") == reference.encode("one two three four five six seven",
+                                                                          add_special_tokens=False).ids
+    assert len(pieces.memo) <= 7
