@@ -27,7 +27,8 @@ SAMPLE_QUESTIONS = ["What did Kerry say about Assad?", "Who is targeted by the R
                     "What did Lavrov say?", "Where did the airstrikes take place?"]
 EPILOG = """examples:
   newsrag bench --quick --json                 the README's run (< 5 minutes): ratios, latencies, cold start
-  newsrag bench --sizes 1000,10000,100000      the full run (the first one embeds the whole corpus: ~10 min)
+  newsrag bench --sizes 1000,10000,100000      the full run: 3 interleaved ingest rounds (the first run also
+                                               embeds the whole corpus once: ~10 min more)
   newsrag bench --corpus my-news/ --questions qs.jsonl --quick"""
 
 
@@ -48,6 +49,8 @@ def bench_parser(sub: Any) -> None:
     s.add_argument("--cache", type=Path, help="cached corpora, indexes, models (default ~/.cache/newsrag/bench)")
     s.add_argument("--ingest-articles", type=int, metavar="N", help="articles in the ingest race (quick 40, full 600)")
     s.add_argument("--backends", default="onnx-int8,torch", help="newsrag embed backends to race (default %(default)s)")
+    s.add_argument("--rounds", type=int, metavar="N", help="interleaved rounds of the ingest race; the ratios are "
+                                                             "the median over rounds (quick 1, full 3)")
     s.add_argument("--cold-runs", type=int, default=3, metavar="N", help="timed `newsrag ask` cold starts")
 
 
@@ -70,15 +73,11 @@ def run(engine: Any, args: argparse.Namespace) -> int:
     _export_models(models, backends)
     work = Path(tempfile.mkdtemp(prefix="run-", dir=_mkdir(cache)))
     try:
-        ingest = {}
-        for name, backend in [*((f"newsrag-{b}", b) for b in backends), ("llamaindex-alltext", "torch"),
-                              ("llamaindex-default", "torch")]:
-            _log(f"bench: ingest race: {name} on {corpus.articles} articles ...")
-            pipeline = "newsrag" if name.startswith("newsrag") else name
-            ingest[name] = _child("eval.bench_ingest", {
-                "pipeline": pipeline, "backend": backend, "data_dir": str(work / name), "models_dir": str(models),
-                "corpus": str(corpus.race_file), "questions": str(corpus.questions_file or ""),
-                "chunk_tokens": 200, "chunk_overlap": 30})
+        from eval.bench_race import race
+
+        ingest = race(backends, args.rounds or (1 if args.quick else 3), work, {
+            "models_dir": str(models), "corpus": str(corpus.race_file), "questions": str(corpus.questions_file or ""),
+            "chunk_tokens": 200, "chunk_overlap": 30}, _child, _log)
         ingest["cosine"] = _cosine(work, backends)
         default = backends[0]
         source = corpus.scale_source(work / f"newsrag-{default}", models, default, args.quick)

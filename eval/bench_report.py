@@ -14,14 +14,17 @@ from typing import Any
 def summarize(ingest: dict[str, Any], scale: list[dict[str, Any]], cold: dict[str, Any], corpus: Any,
               args: Any, seconds: float) -> dict[str, Any]:
     ours_name = next(k for k in ingest if k.startswith("newsrag-"))
+    rounds = ingest.get("rounds", {})
     ours, alltext, default = ingest[ours_name], ingest["llamaindex-alltext"], ingest["llamaindex-default"]
     fp32 = ingest.get("newsrag-torch", {})
     top = scale[-1] if scale else {}
     cos = ingest.get("cosine", {}).get(ours["backend"], {})
     s: dict[str, Any] = {
         "mode": "quick" if args.quick else "full", "backend": ours["backend"], "articles": ours["articles"],
-        "ingest_ratio": _ratio(ours["articles_per_s"], alltext["articles_per_s"]),
-        "ingest_ratio_default": _ratio(ours["articles_per_s"], default["articles_per_s"]),
+        "ingest_ratio": rounds.get("ingest_ratio", _ratio(ours["articles_per_s"], alltext["articles_per_s"])),
+        "ingest_ratio_default": rounds.get("ingest_ratio_default",
+                                           _ratio(ours["articles_per_s"], default["articles_per_s"])),
+        "ingest_rounds": rounds.get("n", 1),
         "ingest_articles_per_s": ours["articles_per_s"], "ingest_chunks_per_s": ours["chunks_per_s"],
         "baseline_chunks_per_s": alltext["chunks_per_s"], "baseline_default_chunks_per_s": default["chunks_per_s"],
         "ingest_ratio_vs_fp32": _ratio(ours["articles_per_s"], fp32.get("articles_per_s")),

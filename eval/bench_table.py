@@ -28,6 +28,12 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
             lines.append(f"| {PIPELINES[name]} | {r['chunks']} | {r['articles_per_s']} | {r['chunks_per_s']} | "
                          f"{r['wordpieces_per_s']} | {r['text_share']:.1%} | {r['hit5']} | {r['peak_rss_mb']} | "
                          f"{r['model_load_s']} |")
+    rounds = result["ingest"].get("rounds", {})
+    if rounds.get("n", 1) > 1:
+        per = "; ".join(f"{r['ingest_ratio']}x / {r['ingest_ratio_default']}x" for r in rounds["ratios"])
+        lines.append(f"\n{rounds['n']} interleaved rounds (order rotated each round; the table shows each pipeline's "
+                     f"median round): ratio vs all-text / vs defaults per round: {per}; medians "
+                     f"{rounds['ingest_ratio']}x / {rounds['ingest_ratio_default']}x.")
     cos = result["ingest"].get("cosine", {})
     for backend, c in cos.items():
         if c:

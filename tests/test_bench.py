@@ -41,3 +41,28 @@ def test_bench_quick_json_on_the_sample(tmp_path: Path) -> None:
     assert {p.name for p in out.iterdir()} >= {"bench-quick.json", "bench-quick.md"}
     report = (out / "bench-quick.md").read_text()
     assert "| ingest vs llama-index, all text embedded |" in report
+
+
+def test_ingest_race_rounds_rotate_and_take_ratios_within_each_round(tmp_path: Path) -> None:
+    """The machine's load drifts between turns: ratios are taken inside a round, then the median over rounds."""
+    from eval.bench_race import race
+
+    speed = {("newsrag", 1): 6.0, ("newsrag", 2): 3.0, ("newsrag", 3): 9.0,  # round 2 was a slow round for all
+             ("llamaindex-alltext", 1): 2.0, ("llamaindex-alltext", 2): 1.0, ("llamaindex-alltext", 3): 2.0,
+             ("llamaindex-default", 1): 4.0, ("llamaindex-default", 2): 2.0, ("llamaindex-default", 3): 6.0}
+    order: list[str] = []
+
+    def child(module: str, spec: dict) -> dict:  # type: ignore[type-arg]
+        name = Path(spec["data_dir"]).name
+        order.append(name)
+        r = int(name.rsplit("-r", 1)[1]) if "-r" in name else 1
+        return {"articles_per_s": speed.get((spec["pipeline"], r), 1.0), "pipeline": spec["pipeline"]}
+
+    out = race(["onnx-int8", "torch"], 3, tmp_path, {}, child, lambda m: None)
+    assert order[:4] == ["newsrag-onnx-int8", "newsrag-torch", "llamaindex-alltext", "llamaindex-default"]
+    assert order[4:7] == ["llamaindex-alltext-r2", "llamaindex-default-r2", "newsrag-onnx-int8-r2"]  # rotated, no torch
+    assert order[7:] == ["llamaindex-default-r3", "newsrag-onnx-int8-r3", "llamaindex-alltext-r3"]
+    assert [r["ingest_ratio"] for r in out["rounds"]["ratios"]] == [3.0, 3.0, 4.5]
+    assert out["rounds"]["ingest_ratio"] == 3.0 and out["rounds"]["ingest_ratio_default"] == 1.5
+    assert out["newsrag-onnx-int8"]["articles_per_s"] == 6.0  # the median round is the one shown
+    assert out["newsrag-onnx-int8"]["rounds_articles_per_s"] == [6.0, 3.0, 9.0]
