@@ -17,20 +17,22 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "bench":  # it builds its own indexes in its cache, never the user's data dir
+        from eval.bench import run as run_bench
+
+        return run_bench(None, args)
+    if args.command == "serve" and getattr(args, "workers", 1) > 1:  # each worker process builds its own engine
+        from app.commands_web import serve_many
+
+        return serve_many(settings, args)
     engine = build_engine(settings)
     handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
-               "demo": demo, "eval": eval_command, "bench": bench_command}
+               "demo": demo, "eval": eval_command}
     if args.command not in handler:  # the web commands import FastAPI: ~0.5 s `newsrag ask` does not need
         from app.commands_web import HANDLERS as WEB
 
         handler.update(WEB)
     return handler[args.command](engine, args)
-
-
-def bench_command(engine: Engine, args: argparse.Namespace) -> int:
-    from eval.bench import run as run_bench
-
-    return run_bench(engine, args)
 
 
 def eval_command(engine: Engine, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import webbrowser
 from app.engine import Engine
 from app.feedback import FeedbackStore, feedback_path
 from app.server import build_server, check_port, check_workers, url_for
+from app.settings import Settings
 
 GRACE_S = 10  # on Ctrl-C / SIGTERM, open requests (an answer streaming) get this long to finish
 # how long a worker may take to answer the parent's health ping (uvicorn's default, 5 s, can pass while a worker
@@ -40,6 +41,15 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
         threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_S)
     return 0
+
+
+def serve_many(settings: Settings, args: argparse.Namespace, open_browser: bool = False) -> int:
+    """`newsrag serve --workers N` (N > 1): checked, then handed to the workers; the parent builds no engine."""
+    host = getattr(args, "host", None) or settings.host
+    port = getattr(args, "port", None) or settings.port
+    check_workers(settings, args.workers)
+    check_port(host, port)
+    return serve_workers(host, port, args.workers, open_browser)
 
 
 def serve_workers(host: str, port: int, workers: int, open_browser: bool) -> int:

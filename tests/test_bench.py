@@ -31,6 +31,7 @@ def test_bench_quick_json_on_the_sample(tmp_path: Path) -> None:
                            "--out", str(out), "--cache", str(cache)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "newsrag-data").exists()  # the bench never opens (or creates) the user's data dir
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(summary) >= KEYS
     for key in ("ingest_ratio", "ingest_ratio_default", "ingest_chunks_per_s", "baseline_chunks_per_s",

@@ -41,6 +41,7 @@ def test_workers_without_a_chroma_server_is_refused(workers: str, tmp_path: Path
         assert "--workers must be 1 or more" in err
     else:
         assert "chroma run --path" in err and "NEWSRAG_CHROMA_URL=http://" in err and "--workers 1" in err
+        assert not (tmp_path / "data").exists()  # the parent of N workers never builds an engine of its own
 
 
 def ask(base: str, question: str) -> tuple[int, dict]:
