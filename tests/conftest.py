@@ -44,6 +44,15 @@ def sample_engine(engine):  # type: ignore[no-untyped-def]
     return engine
 
 
+def sample_engine_in(data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    """A fresh engine over the bundled sample in `data_dir` (for module-scoped, read-only fixtures)."""
+    from app.engine import build_engine
+
+    engine = build_engine(make_settings(data_dir, **overrides))
+    assert engine.ingest([SAMPLE_DIR]).added
+    return engine
+
+
 @pytest.fixture(scope="session")
 def real_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The real MiniLM model over the bundled sample, shared by the integration tests."""

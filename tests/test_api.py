@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api import create_app
-from app.engine import Engine, build_engine
+from app.engine import Engine
 from app.feedback import FeedbackStore, feedback_path
-from tests.conftest import SAMPLE_DIR, make_settings
+from tests.conftest import SAMPLE_DIR, sample_engine_in
 from tests.live_server import uvicorn_server
 
 KERRY = "What did Kerry say about Assad?"
@@ -28,9 +28,7 @@ WIDGET_SITE = "https://news.example.com"
 @pytest.fixture(scope="module")
 def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The sample, ingested once for the read-only tests of this module."""
-    engine = build_engine(make_settings(tmp_path_factory.mktemp("api") / "data"))
-    assert engine.ingest([SAMPLE_DIR]).added
-    return engine
+    return sample_engine_in(tmp_path_factory.mktemp("api") / "data")  # type: ignore[no-any-return]
 
 
 def client(engine: Engine, peer: tuple[str, int] = LOCAL, **overrides: Any) -> TestClient:

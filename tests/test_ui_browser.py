@@ -13,16 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DIR, make_settings
+from tests.browser import ARGS, ARTEFACTS, CHROMIUM, KERRY
+from tests.conftest import SAMPLE_DIR, make_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser,  # gradio's own Dataframe code trips pandas deprecations:
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ARTEFACTS = ROOT / "test-artefacts"
-KERRY = "What did Kerry say about Assad?"
 HOSTILE_IMG = '<img src=x onerror="window.__pwned=1">'
 HOSTILE_SCRIPT = "<script>window.__pwned=1</script>"
 HOSTILE = (f"Bridge {HOSTILE_IMG} news\n\nThe mayor of Exampletown said the bridge {HOSTILE_IMG} will reopen in May "
@@ -56,7 +52,7 @@ def _free_port() -> int:
 def browser() -> Iterator[Any]:
     sync_playwright = _require_browser()
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium
         chromium.close()
 

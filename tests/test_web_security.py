@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.api_admin import MAX_UPLOAD_FILES, upload_name
-from app.engine import Engine, build_engine
+from app.engine import Engine
 from app.settings import Settings
 from app.types import Event
-from tests.conftest import SAMPLE_DIR, make_settings
+from tests.conftest import sample_engine_in
 from tests.live_server import uvicorn_server
 
 BASE = "http://127.0.0.1:7860"
@@ -32,9 +32,7 @@ GENERIC_500 = "Something went wrong on the server (the details are in its log). 
 
 @pytest.fixture(scope="module")
 def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = build_engine(make_settings(tmp_path_factory.mktemp("websec") / "data"))
-    assert engine.ingest([SAMPLE_DIR]).added
-    return engine
+    return sample_engine_in(tmp_path_factory.mktemp("websec") / "data")  # type: ignore[no-any-return]
 
 
 def api(engine: Engine, **overrides: Any) -> TestClient:

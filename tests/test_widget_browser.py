@@ -11,23 +11,18 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from starlette.datastructures import Headers
 
-from tests.conftest import ROOT, SAMPLE_DIR, make_settings
+from tests.browser import ARGS, ARTEFACTS, CHROMIUM, KERRY
+from tests.conftest import SAMPLE_DIR, make_settings
 from tests.live_server import bound_socket, static_server, uvicorn_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ARTEFACTS = ROOT / "test-artefacts"
-KERRY = "What did Kerry say about Assad?"
 IMG = '<img src=x onerror="window.__pwned=1">'
 SCRIPT = "<script>window.__pwned=1</script>"
 HOSTILE_ARTICLE = (f'Minutes <img src=y onerror="window.__pwned=2">\n\nThe clerk pasted {IMG} into the council minutes '
