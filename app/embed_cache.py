@@ -32,6 +32,7 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, max_items: int = DEFAULT_ITEMS, solo: bool = False):
         self.inner, self.max_items, self.solo = inner, max_items, solo
         self.name, self.backend, self.dim = inner.name, inner.backend, inner.dim
+        self.recipe = getattr(inner, "recipe", "")
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None

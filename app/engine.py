@@ -138,11 +138,17 @@ def busy_is_an_error() -> Iterator[None]:
 
 
 def check_embedder(manifest: Manifest, embedder: Embedder, data_dir: Path) -> None:
-    """Refuse to mix vectors of two embedders (or backends) in one index; an empty index adopts this one."""
-    recorded = manifest.claim_embedder(embedder.name, embedder.backend)
+    """Refuse to mix vectors of two embedders (or backends, or exported-model recipes) in one index; an empty index
+    adopts this one."""
+    recipe = getattr(embedder, "recipe", "")
+    recorded = manifest.claim_embedder(embedder.name, embedder.backend, recipe)
     if recorded is None:
         return
-    model, backend = recorded
+    model, backend, recorded_recipe = recorded
+    if (model, backend) == (embedder.name, embedder.backend):
+        raise ConfigError(f"The index in {data_dir} was built with {model} on {backend} exported as "
+                          f"{recorded_recipe!r}, but this newsrag exports it as {recipe!r}: the vectors differ and "
+                          "cannot be mixed. Ingest the articles again into a new NEWSRAG_DATA_DIR.")
     fix = ("NEWSRAG_EMBEDDER=hash" if model == "hash"
            else f"NEWSRAG_EMBEDDER=minilm NEWSRAG_EMBED_BACKEND={backend}")
     raise ConfigError(f"The index in {data_dir} was built with {model} on {backend}, but the settings ask for "

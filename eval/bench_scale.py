@@ -42,7 +42,7 @@ def grow(source: Path, size: int, out: Path) -> dict[str, Any]:
     originals = src.articles(by_article)
 
     dest = Manifest(out / "manifest.sqlite")
-    dest.claim_embedder(str(src.meta("embed_model")), str(src.meta("embed_backend")))
+    dest.claim_embedder(str(src.meta("embed_model")), str(src.meta("embed_backend")), src.meta("embed_recipe") or "")
     store, keyword = ChromaStore(out), KeywordIndex(out, dest)
     seconds = {"write_chroma": 0.0, "write_manifest": 0.0}
     total, copy = 0, 0

@@ -30,6 +30,9 @@ class OnnxMiniLMEmbedder:
 
         self.cache_dir, self.quantized = Path(cache_dir), quantized
         self.backend = "onnx-int8" if quantized else "onnx"
+        from index.onnx_export import EXPORT_VERSION
+
+        self.recipe = f"export v{EXPORT_VERSION}"  # recorded in the manifest: a new recipe makes different vectors
         self.batch_size, self.threads = max(1, batch_size), threads
         self.path = model_dir()
         self._session: Any = None

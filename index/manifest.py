@@ -91,13 +91,28 @@ class Manifest:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
-    def claim_embedder(self, model: str, backend: str) -> tuple[str, str] | None:
-        """Record the embedder (model, backend) that makes this index's vectors. Returns the recorded pair when a
-        different one made the vectors already (the caller must refuse: vectors of two embedders never mix); an
-        empty index adopts the new pair. An index built before this was recorded was built with torch."""
-        recorded = (self.meta("embed_model"), self.meta("embed_backend"))
-        if recorded == (model, backend):
+    def claim_embedder(self, model: str, backend: str, recipe: str = "") -> tuple[str, str, str] | None:
+        """Record the embedder (model, backend, export recipe) that makes this index's vectors. Returns the recorded
+        triple when a different one made the vectors already (the caller must refuse: vectors of two embedders never
+        mix); an empty index adopts the new one. An index built before the backend was recorded was built with
+        torch; one built before the recipe was recorded adopts the current recipe (there was only one)."""
+        recorded = (self.meta("embed_model"), self.meta("embed_backend"), self.meta("embed_recipe"))
+        if recorded == (model, backend, recipe):
             return None
+        with Transaction(self.db):
+            model_was, backend_was, recipe_was = (self.meta("embed_model"), self.meta("embed_backend"),
+                                                  self.meta("embed_recipe"))
+            has_vectors = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+            if has_vectors and model_was is None:
+                model_was, backend_was = model, "torch" if model == "all-MiniLM-L6-v2" else backend
+            if has_vectors and recipe_was is None:
+                recipe_was = recipe
+            if has_vectors and (model_was, backend_was, recipe_was) != (model, backend, recipe):
+                return (str(model_was), str(backend_was), str(recipe_was))
+            self.db.executemany("INSERT INTO meta (key, value) VALUES (?, ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                [("embed_model", model), ("embed_backend", backend), ("embed_recipe", recipe)])
+        return None
         with Transaction(self.db):
             recorded = (self.meta("embed_model"), self.meta("embed_backend"))
             has_vectors = self.db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None

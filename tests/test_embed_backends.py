@@ -69,14 +69,36 @@ def test_manifest_records_the_embedder_and_refuses_another(tmp_path: Path) -> No
     assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") is None
     _index_one(manifest)
     assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") is None
-    assert manifest.claim_embedder("all-MiniLM-L6-v2", "torch") == ("all-MiniLM-L6-v2", "onnx-int8")
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "torch") == ("all-MiniLM-L6-v2", "onnx-int8", "")
     assert manifest.meta("embed_backend") == "onnx-int8"
+
+
+def test_an_index_remembers_the_export_recipe_and_refuses_another(tmp_path: Path) -> None:
+    from app.engine import check_embedder
+    from app.errors import ConfigError
+    from index.embed import HashEmbedder
+
+    manifest = Manifest(tmp_path / "m.sqlite")
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None
+    _index_one(manifest)
+    manifest.db.execute("DELETE FROM meta WHERE key = 'embed_recipe'")  # as an index from before recipes were kept:
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None  # it adopts the current
+    assert manifest.meta("embed_recipe") == "export v1"
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v2") == \
+        ("all-MiniLM-L6-v2", "onnx-int8", "export v1")
+
+    class NewRecipe(HashEmbedder):  # the same model and backend, exported another way
+        name, backend, recipe = "all-MiniLM-L6-v2", "onnx-int8", "export v2"
+
+    with pytest.raises(ConfigError, match="exported as 'export v1', but this newsrag exports it as 'export v2'"):
+        check_embedder(manifest, NewRecipe(), tmp_path)
 
 
 def test_an_index_from_before_the_record_counts_as_torch(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path / "m.sqlite")
     _index_one(manifest)
-    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") == ("all-MiniLM-L6-v2", "torch")
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8") == ("all-MiniLM-L6-v2", "torch", "")
     assert manifest.claim_embedder("all-MiniLM-L6-v2", "torch") is None
 
 
