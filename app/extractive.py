@@ -14,7 +14,7 @@ from app.retrieve import speaker_question
 from app.types import Answer, Event, Passage, SentenceVerdict
 from app.verify import fold, name_in
 from index.embed import Embedder
-from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem
+from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stems
 
 
 @dataclass
@@ -84,7 +84,7 @@ def expected_type(question: str) -> re.Pattern[str] | None:
 def lexical(query_stems: set[str], text: str) -> float:
     if not query_stems:
         return 0.0
-    have = {stem(w) for w in content_words(text)}
+    have = stems(text)
     return len(query_stems & have) / len(query_stems)
 
 
@@ -159,10 +159,10 @@ class ExtractiveAnswerer:
             return
         vecs = self.embedder.embed([focus] + [c.text for c in candidates])
         dense = vecs[1:] @ vecs[0]
-        stems = {stem(w) for w in content_words(focus)}
+        wanted = stems(focus)
         wants = expected_type(focus)
         for c, d in zip(candidates, np.asarray(dense), strict=True):
-            c.score = 0.6 * float(d) + 0.4 * lexical(stems, c.text) + (0.1 if quote_bonus else 0.0)
+            c.score = 0.6 * float(d) + 0.4 * lexical(wanted, c.text) + (0.1 if quote_bonus else 0.0)
             if wants and wants.search(c.text):
                 c.score += 0.08
 

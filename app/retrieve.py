@@ -14,7 +14,7 @@ from index.embed import Embedder
 from index.keyword import KeywordIndex
 from index.manifest import Manifest
 from index.store import ChromaStore
-from index.text import content_words, stem
+from index.text import stems
 from index.types import Article, Quote
 
 RRF_K = 60
@@ -112,8 +112,8 @@ def _most_on_topic(quotes: list[Quote], topic: str, limit: int) -> list[Quote]:
     them all took 20 s a question: keep the `limit` sharing the most topic words (ties: corpus order) for the model."""
     if len(quotes) <= limit:
         return quotes
-    wanted = {stem(w) for w in content_words(topic)}
-    shared = [len(wanted & {stem(w) for w in content_words(x.text)}) for x in quotes]
+    wanted = stems(topic)
+    shared = [len(wanted & stems(x.text)) for x in quotes]
     keep = sorted(sorted(range(len(quotes)), key=lambda i: -shared[i])[:limit])
     return [quotes[i] for i in keep]
 

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from index.embed import Embedder
-from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem
+from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem, stems
 
 NEG_CLOSE = 0.3  # how much of the passage sentence a claim must reuse before a negation flip counts
 THRESHOLD = 0.65  # see module docstring; re-run the calibration when the scoring changes
@@ -118,10 +118,10 @@ class HeuristicJudge:
 
 
 def lexical(sentence: str, passage: str) -> float:
-    want = {stem(w) for w in content_words(sentence)}
+    want = stems(sentence)
     if not want:
         return 1.0
-    have = {stem(w) for w in content_words(passage)}
+    have = stems(passage)
     return len(want & have) / len(want)
 
 

@@ -19,11 +19,7 @@ from typing import Any
 import numpy as np
 
 from index.manifest import Manifest
-from index.text import content_words, stem
-
-
-def tokens(text: str) -> list[str]:
-    return [stem(w) for w in content_words(text)]
+from index.text import tokens
 
 
 class KeywordIndex:

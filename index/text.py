@@ -69,6 +69,16 @@ def stem(word: str) -> str:
     return word
 
 
+def tokens(text: str) -> list[str]:
+    """The stemmed content words of a text, in order (what BM25 indexes)."""
+    return [stem(w) for w in content_words(text)]
+
+
+def stems(text: str) -> set[str]:
+    """The set of stemmed content words: what lexical overlap compares."""
+    return set(tokens(text))
+
+
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
     r"|\byou are now\b|\bdeveloper mode\b|\bjailbreak\b|(^|\s)(system|assistant)\s*:"
