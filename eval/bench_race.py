@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eval.bench_report import ratio
+
 BASELINES = [("llamaindex-alltext", "torch"), ("llamaindex-default", "torch")]
 
 
@@ -32,19 +34,15 @@ def race(backends: list[str], rounds: int, work: Path, spec: dict[str, Any],
             runs.setdefault(name, []).append(child("eval.bench_ingest", {
                 **spec, "pipeline": pipeline, "backend": backend, "data_dir": str(data_dir)}))
     ours = f"newsrag-{backends[0]}"
-    per_round = [{"ingest_ratio": _ratio(runs[ours][i], runs["llamaindex-alltext"][i]),
-                  "ingest_ratio_default": _ratio(runs[ours][i], runs["llamaindex-default"][i])}
+    speed = {name: [r.get("articles_per_s") for r in rs] for name, rs in runs.items()}
+    per_round = [{"ingest_ratio": ratio(speed[ours][i], speed["llamaindex-alltext"][i]),
+                  "ingest_ratio_default": ratio(speed[ours][i], speed["llamaindex-default"][i])}
                  for i in range(len(runs[ours]))]
     out: dict[str, Any] = {name: _median_run(rs) for name, rs in runs.items()}
     out["rounds"] = {"n": len(per_round), "ratios": per_round,
                      "ingest_ratio": _median([p["ingest_ratio"] for p in per_round]),
                      "ingest_ratio_default": _median([p["ingest_ratio_default"] for p in per_round])}
     return out
-
-
-def _ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:
-    return round(a["articles_per_s"] / b["articles_per_s"], 2) if a.get("articles_per_s") and b.get(
-        "articles_per_s") else None
 
 
 def _median(values: list[float | None]) -> float | None:
