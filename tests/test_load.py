@@ -76,7 +76,7 @@ def test_malformed_json_lines_keep_the_rest(tmp_path: Path) -> None:
     path.write_text('{"title": "Ok", "text": "Fine story."}\n{broken\n{"title": "No text"}\n[1, 2]\n')
     articles, failures = load(path)
     assert [a.title for a in articles] == ["Ok"]
-    assert [f.path.rsplit(":", 1)[1] for f in failures] == ["2", "3", "4", "4"]  # [1, 2] holds two non-objects
+    assert [f.path.rsplit(":", 1)[1] for f in failures] == ["2", "3", "4[0]", "4[1]"]  # [1, 2]: two non-objects
     assert "invalid JSON" in failures[0].reason and "no 'text'" in failures[1].reason
 
 
