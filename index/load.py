@@ -246,7 +246,7 @@ def _jsonl(path: Path, stem: str, max_mb: float, origin: str) -> Iterator[Articl
 def _skip_line(handle: object) -> int:
     """Read past the rest of a line without keeping it; returns how many bytes that was."""
     skipped = 0
-    while block := handle.readline(1 << 20):  # type: ignore[attr-defined]
+    while block := handle.readline(1 << 16):  # type: ignore[attr-defined]
         skipped += len(block)
         if block.endswith(b"\n"):
             break

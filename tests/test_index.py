@@ -194,3 +194,30 @@ def test_second_writer_is_refused_and_readers_keep_answering(tmp_path: Path) -> 
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_the_article_hash_is_taken_once_per_article_not_per_chunk(engine: Engine, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 19 MB article took over 20 minutes: every chunk re-hashed the whole article (quadratic). Counted, not
+    timed: the article hashes per ingest stay the same when the article is 4x longer (4x the chunks)."""
+    calls = {"n": 0}
+    real = Article.sha256
+
+    def counting(self: Article) -> str:
+        calls["n"] += 1
+        return real.fget(self)  # type: ignore[attr-defined, no-any-return]
+
+    monkeypatch.setattr(Article, "sha256", property(counting))
+    para = "The mayor said the bridge would reopen in May after repairs that cost four million dollars."
+    counts = []
+    for copies in (40, 160):
+        text = "\n\n".join(f"{para} Item {i}." for i in range(copies))
+        calls["n"] = 0
+        chunks = engine.indexer.chunker.chunk(Article(id=f"a{copies}", title="Bridge", text=text))
+        assert calls["n"] == 1, f"{calls['n']} hashes for {len(chunks)} chunks"
+        (tmp_path / f"long{copies}.txt").write_text(f"Bridge {copies}\n\n{text}")
+        calls["n"] = 0
+        assert engine.ingest([tmp_path / f"long{copies}.txt"]).added == [f"long{copies}"]
+        counts.append((len(chunks), calls["n"]))
+    (small_chunks, small_calls), (big_chunks, big_calls) = counts
+    assert big_chunks >= 3 * small_chunks and big_calls == small_calls, counts
