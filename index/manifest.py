@@ -12,7 +12,7 @@ normalised (one that cannot be read becomes NULL: it would sort and filter wrong
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from index.fields import FieldError, iso_date
@@ -96,6 +96,16 @@ class Manifest:
         return self.db.execute(
             'SELECT c.id, c.article_id, c.start, c."end", a.title, a.text FROM chunks c '
             "JOIN articles a ON a.id = c.article_id ORDER BY c.article_id, c.ordinal").fetchall()
+
+    def chunk_texts(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk id, title, chunk text) of every chunk, article by article: each article's text is read once. A
+        join gives every chunk row its own copy of the text: for a 19 MB article with 21k chunks, 400 GB (SQLite
+        ran out of disk sorting it). The inner reads share the outer statement's snapshot."""
+        for article in self.db.execute("SELECT id, title, text FROM articles ORDER BY id"):
+            text = article["text"]
+            for c in self.db.execute('SELECT id, start, "end" FROM chunks WHERE article_id=? ORDER BY ordinal',
+                                     (article["id"],)):
+                yield c["id"], article["title"], text[c["start"]:c["end"]]
 
     def chunk_ids(self, article_id: str | None = None) -> set[str]:
         if article_id is None:
