@@ -148,7 +148,8 @@ def test_one_huge_jsonl_line_is_never_read_whole(tmp_path: Path) -> None:
     assert peak < 3_000_000, peak
 
 
-def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+def test_a_fifo_is_refused_as_not_a_regular_file(tmp_path: Path) -> None:
+    """Its size is 0, so it was refused as 'empty file'; it must never be opened (open() waits for a writer)."""
     import os
     import threading
 
