@@ -173,7 +173,11 @@ class Indexer:
                                                        "ingest, with another text: kept the first; give this "
                                                        "record its own id"))
             return None
-        owner = by_sha.get(sha) or self.manifest.sha_owner(sha)
+        owner = by_sha.get(sha)
+        if owner is None:
+            owner = self.manifest.sha_owner(sha)
+            if owner is not None and owner in by_id and by_id[owner][1] != sha:
+                owner = None  # the text that article had before this run replaced it (whether written yet or not)
         if owner == item.id:
             by_id[item.id] = (where, sha)
             report.unchanged.append(item.id)

@@ -143,3 +143,16 @@ def test_a_manifest_from_before_origins_is_migrated(tmp_path: Path) -> None:
     report = engine.ingest([folder / "story.txt"])
     assert report.updated == ["story"], "an article from before: the same file name is the same origin"
     assert engine.manifest.origin("story") == (str(folder / "story.txt"), "")
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_a_text_replaced_earlier_in_the_run_is_free_whatever_the_batch_size(tmp_path: Path, batch: int) -> None:
+    engine = build_engine(make_settings(tmp_path / "data", ingest_batch_articles=batch))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(story("Old", "The old text."))
+    engine.ingest([folder])
+    (folder / "a.txt").write_text(story("New", "The new text."))  # a moves to a new text ...
+    (folder / "b.jsonl").write_text(json.dumps({"id": "b", "title": "Old", "text": "The old text."}) + "\n")
+    report = engine.ingest([folder])  # ... and b takes the old one, in the same run
+    assert report.updated == ["a"] and report.added == ["b"] and not report.duplicates
