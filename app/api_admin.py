@@ -67,7 +67,7 @@ async def upload(request: Request) -> JSONResponse:
 
 def _ingest(ctx: ApiContext, files: list[UploadFile]) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="newsrag-upload-") as tmp:
-        paths = []
+        names: dict[Path, str] = {}  # each article's origin is the name it was sent under, not the temp path
         for i, f in enumerate(files):
             name = upload_name(f.filename, i)
             path = Path(tmp) / name
@@ -76,11 +76,11 @@ def _ingest(ctx: ApiContext, files: list[UploadFile]) -> IngestReport:
                 path.parent.mkdir()
             with path.open("wb") as out:
                 shutil.copyfileobj(f.file, out)
-            paths.append(path)
+            names[path] = name
         with ctx.write_lock:
-            report = ctx.engine.ingest(paths)
+            report = ctx.engine.ingest(list(names), names=names)
         prefix = tmp.rstrip("/") + "/"
-        for failure in (*report.failed, *report.duplicates):
+        for failure in (*report.failed, *report.duplicates, *report.conflicts, *report.notes):
             failure.path = str(failure.path).replace(prefix, "")
             failure.reason = failure.reason.replace(prefix, "")
         return report
@@ -104,7 +104,8 @@ def report_json(report: IngestReport) -> dict[str, Any]:
         return [{"path": f.path, "reason": f.reason} for f in items]
 
     return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "duplicates": failures(report.duplicates), "failed": failures(report.failed), "chunks": report.chunks}
+            "duplicates": failures(report.duplicates), "conflicts": failures(report.conflicts),
+            "failed": failures(report.failed), "notes": failures(report.notes), "chunks": report.chunks}
 
 
 @router.delete("/api/articles/{article_id:path}", responses={404: {"description": "no such article"}})

@@ -33,6 +33,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ingest", help="add articles (files or folders: .txt .md .html .json .jsonl)")
     s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="read symlinks inside the folders that point outside them (default: skipped and listed)")
 
     s = sub.add_parser("list", help="show the indexed articles")
     s.add_argument("--json", action="store_true", help="one JSON object per article")

@@ -47,14 +47,14 @@ def emit(obj: object) -> None:
 
 
 def ingest(engine: Engine, args: argparse.Namespace) -> int:
-    return ingest_paths(engine, args.paths)
+    return ingest_paths(engine, args.paths, follow_symlinks=args.follow_symlinks)
 
 
-def ingest_paths(engine: Engine, paths: list[Path]) -> int:
+def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
     from tqdm import tqdm
 
     with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
-        report = engine.ingest(paths, progress=bar.update)
+        report = engine.ingest(paths, progress=bar.update, follow_symlinks=follow_symlinks)
     print(report.summary())
     if not report.ok:
         print("nothing could be ingested: fix the files above and run the command again.", file=sys.stderr)

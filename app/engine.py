@@ -94,10 +94,12 @@ class Engine:
         return question
 
     # -- the index -----------------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: Progress | None = None, follow_symlinks: bool = False,
+               names: dict[Path, str] | None = None) -> IngestReport:
+        """`names`: the origin to record per path (uploads: the client's file name, not the temp path)."""
         check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))  # another process may have begun
         with busy_is_an_error():
-            return self.indexer.ingest(paths, progress)
+            return self.indexer.ingest(paths, progress, follow_symlinks, names)
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():

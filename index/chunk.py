@@ -32,10 +32,11 @@ class Chunker:
         nodes = self.splitter.get_nodes_from_documents([doc])
         chunks: list[Chunk] = []
         cursor = 0
+        digest = article.sha256[:10]  # hashes the whole article: once per article, not once per chunk
         for node in nodes:
             piece = node.get_content()
             start, end = locate(article.text, piece, cursor)
-            chunks.append(Chunk(id=f"{article.id}:{article.sha256[:10]}:{len(chunks)}", article_id=article.id,
+            chunks.append(Chunk(id=f"{article.id}:{digest}:{len(chunks)}", article_id=article.id,
                                 ordinal=len(chunks), start=start, end=end, text=article.text[start:end]))
             cursor = start + 1
         return chunks

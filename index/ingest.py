@@ -23,7 +23,7 @@ from index.load import Failure, load_paths
 from index.manifest import Manifest
 from index.quotes import extract_quotes
 from index.store import ChromaStore
-from index.types import Article, Chunk, Quote
+from index.types import Article, Chunk, Quote, Skipped
 
 Progress = Callable[[int], None]
 
@@ -34,7 +34,9 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[Failure] = field(default_factory=list)
+    conflicts: list[Failure] = field(default_factory=list)  # an id taken by another file or record: not replaced
     failed: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # not read on purpose (symlinks out of the folder)
     notes: list[Failure] = field(default_factory=list)
     chunks: int = 0
     repaired: list[str] = field(default_factory=list)
@@ -42,14 +44,19 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         """False only when nothing could be ingested at all."""
-        return bool(self.added or self.updated or self.unchanged or self.duplicates or not self.failed)
+        return bool(self.added or self.updated or self.unchanged or self.duplicates
+                    or not (self.failed or self.conflicts or self.skipped))
 
     def summary(self) -> str:
+        extra = "".join(f", {name} {len(items)}" for name, items in (("conflicts", self.conflicts),
+                                                                     ("duplicates skipped", self.duplicates),
+                                                                     ("links skipped", self.skipped)) if items)
         lines = [f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-                 f"failed {len(self.failed)}" + (f", duplicates skipped {len(self.duplicates)}" if self.duplicates
-                                                 else "") + f" ({self.chunks} new chunks)"]
+                 f"failed {len(self.failed)}{extra} ({self.chunks} new chunks)"]
         lines += [f"  failed: {f.path}: {f.reason}" for f in self.failed]
+        lines += [f"  conflict: {f.path}: {f.reason}" for f in self.conflicts]
         lines += [f"  duplicate: {f.path}: {f.reason}" for f in self.duplicates]
+        lines += [f"  skipped: {f.path}: {f.reason}" for f in self.skipped]
         lines += [f"  note: {f.path}: {f.reason}" for f in self.notes]
         lines += [f"  repaired: {r}" for r in self.repaired]
         return "\n".join(lines)
@@ -121,31 +128,26 @@ class Indexer:
         self.embedder, self.chunker = embedder, chunker
         self.batch_articles, self.max_file_mb = batch_articles, max_file_mb
 
-    def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: Progress | None = None, follow_symlinks: bool = False,
+               names: dict[Path, str] | None = None) -> IngestReport:
+        """Load, check and write `paths` in batches. The outcome of each record depends on the input and the
+        index only, never on the batch size: everything read in this run is remembered across batches."""
         report = IngestReport()
         with write_lock(self.data_dir):
             report.repaired = self.reconcile()
             batch: list[tuple[Article, str]] = []
-            seen: dict[str, str] = {}
-            for item in load_paths(paths, self.max_file_mb):
+            by_sha: dict[str, str] = {}  # text hash -> id, of the articles queued in this run
+            by_id: dict[str, tuple[str, str]] = {}  # id -> (origin, text hash), of records accepted in this run
+            for item in load_paths(paths, self.max_file_mb, follow_symlinks, names):
                 if isinstance(item, Failure):
-                    report.failed.append(item)
+                    (report.skipped if isinstance(item, Skipped) else report.failed).append(item)
                     continue
-                where = item.path or item.id
                 if item.note:
-                    report.notes.append(Failure(where, item.note))
-                owner = seen.get(item.sha256) or self.manifest.sha_owner(item.sha256)
-                if owner == item.id:
-                    report.unchanged.append(item.id)
+                    report.notes.append(Failure(item.origin, item.note))
+                status = self._classify(item, item.sha256, by_id, by_sha, report)
+                if status is None:
                     continue
-                if owner is not None:
-                    report.duplicates.append(Failure(where, f"same text as article '{owner}', skipped"))
-                    continue
-                if item.id in {a.id for a, _ in batch}:
-                    report.failed.append(Failure(where, f"id '{item.id}' appears twice in this batch; kept the first"))
-                    continue
-                seen[item.sha256] = item.id
-                batch.append((item, "updated" if self.manifest.article(item.id) else "added"))
+                batch.append((item, status))
                 if len(batch) >= self.batch_articles:
                     self._write(batch, report, progress)
                     batch = []
@@ -154,6 +156,45 @@ class Indexer:
             if report.added or report.updated or report.repaired:
                 self.keyword.rebuild()
         return report
+
+    def _classify(self, item: Article, sha: str, by_id: dict[str, tuple[str, str]], by_sha: dict[str, str],
+                  report: IngestReport) -> str | None:
+        """"added" or "updated" for an article to write; None when it was reported as unchanged, a duplicate or a
+        conflict. The first record with an id that a run accepts is kept; a changed text replaces an article only
+        when it comes from the file the article came from."""
+        where = item.origin
+        first = by_id.get(item.id)
+        if first is not None:
+            if first[1] == sha:
+                report.duplicates.append(Failure(where, f"repeats {first[0]} (same id '{item.id}', same text), "
+                                                        "skipped"))
+            else:
+                report.conflicts.append(Failure(where, f"id '{item.id}' was already read from {first[0]} in this "
+                                                       "ingest, with another text: kept the first; give this "
+                                                       "record its own id"))
+            return None
+        owner = by_sha.get(sha)
+        if owner is None:
+            owner = self.manifest.sha_owner(sha)
+            if owner is not None and owner in by_id and by_id[owner][1] != sha:
+                owner = None  # the text that article had before this run replaced it (whether written yet or not)
+        if owner == item.id:
+            by_id[item.id] = (where, sha)
+            report.unchanged.append(item.id)
+            return None
+        if owner is not None:
+            report.duplicates.append(Failure(where, f"same text as article '{owner}', skipped"))
+            return None
+        existing = self.manifest.origin(item.id)
+        if existing is not None and not same_source(existing, item):
+            stored = f"{existing[0] or '?'}{existing[1] or ''}"
+            report.conflicts.append(Failure(where, f"id '{item.id}' is taken by the article from {stored}, which "
+                                                   "has another text: not replaced. To replace it, `newsrag "
+                                                   f"remove {item.id}` first; to keep both, give this record its "
+                                                   "own id"))
+            return None
+        by_id[item.id], by_sha[sha] = (where, sha), item.id
+        return "updated" if existing is not None else "added"
 
     def _write(self, batch: list[tuple[Article, str]], report: IngestReport, progress: Progress | None) -> None:
         """All-or-nothing for one batch of articles."""
@@ -220,6 +261,19 @@ class Indexer:
             self.store.delete(self.manifest.remove(article_id))
             repaired.append(f"article '{article_id}' had vectors missing; removed it: ingest it again")
         return repaired
+
+
+def same_source(stored: tuple[str | None, str | None], item: Article) -> bool:
+    """Is `item` (a changed text) from the file the stored article came from? Then it is an update. The record
+    inside the file does not have to match: a JSONL file that gained lines above a record still updates it. An
+    article indexed before origins were recorded (record None) knows only the path it was given, maybe relative
+    or a temp folder: the file name decides."""
+    path, record = stored
+    if path is None or item.path is None:
+        return True
+    if record is None:
+        return Path(path).name == Path(item.path).name
+    return path == item.path
 
 
 def _stack(vectors: list, dim: int) -> np.ndarray:

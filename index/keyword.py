@@ -34,9 +34,10 @@ class KeywordIndex:
         import bm25s
 
         generation = self.manifest.generation()
-        rows = self.manifest.chunk_rows()
-        ids = [r["id"] for r in rows]
-        corpus = [tokens(r["title"] + "\n" + r["text"][r["start"]:r["end"]]) for r in rows]
+        ids, corpus = [], []
+        for chunk_id, title, text in self.manifest.chunk_texts():
+            ids.append(chunk_id)
+            corpus.append(tokens(title + "\n" + text))
         bm25 = None
         if ids:
             bm25 = bm25s.BM25()

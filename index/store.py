@@ -87,8 +87,11 @@ class ChromaStore:
                                           metadata={"article_id": c.article_id, "title": titles.get(c.article_id, ""),
                                                     "start": c.start, "end": c.end})
                                  for c, v in zip(chunks, vectors, strict=True)]
-        if nodes:
-            self.writer.add(nodes)
+        # Chroma refuses a batch over its maximum (5,461 here): a long article (a 19 MB one has 21k chunks) is
+        # written in slices. Atomicity is not lost: vectors become live only with the manifest transaction.
+        step = max(1, int(self.client.get_max_batch_size())) if nodes else 1
+        for i in range(0, len(nodes), step):
+            self.writer.add(nodes[i:i + step])
 
     def delete(self, ids: set[str] | list[str]) -> None:
         ids = list(ids)

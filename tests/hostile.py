@@ -62,6 +62,18 @@ def build(root: Path) -> dict[str, str]:
     put("list.json", json.dumps([{"id": "l1", "title": "A", "text": "First listed story."},
                                  {"id": "l2", "title": "B", "text": "Second listed story."}]), OK)
     put(".hidden.txt", "Hidden\n\nShould be skipped.", "skipped")
+    put("types.jsonl", "\n".join([json.dumps({"id": "good-3", "title": "Ferry", "text": "The ferry sailed."}),
+                                  json.dumps({"id": "bad-url", "title": "Url", "text": "A number url.", "url": 12345}),
+                                  json.dumps({"id": "src-obj", "title": "Src", "text": "A source object.",
+                                              "source": {"name": "x"}, "date": "June 1, 2022"})]), OK)
+    expect["types.jsonl:2"] = "'url' must be an http(s) URL"
+    put("front.md", "---\ntitle: Front matter\ndate: 2024-03-05\n---\nThe text after the front matter.", OK)
+    put("mixed.txt", "Zürich\n\nValid UTF-8: Zürich, ".encode() + b"and a Latin-1 caf\xe9.", OK)
+    put("Новости.txt", "Новости\n\nТекст статьи о погоде.", OK)
+    put("新闻.txt", "新闻\n\n关于天气的文章。", OK)
+    (root.parent / "outside-secret.txt").write_text("Secret\n\nroot:x:0:0:root:/root:/bin/bash")
+    (root / "outside.txt").symlink_to(root.parent / "outside-secret.txt")
+    expect["outside.txt"] = "symlink to a file outside"
     with (root / "huge.txt").open("wb") as handle:  # 50 MB, refused without being read
         handle.write(b"Huge\n\n")
         handle.truncate(50_000_000)

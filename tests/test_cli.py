@@ -60,3 +60,21 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_help_teaches() -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
+
+
+def test_ingest_skips_symlinks_out_of_the_folder_unless_asked(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret\n\nroot:x:0:0:root:/root:/bin/bash")
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Good\n\nA real article.")
+    (folder / "passwd.txt").symlink_to(secret)
+    assert main(["ingest", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("added 1, updated 0, unchanged 0, failed 0, links skipped 1")
+    assert f"skipped: {folder / 'passwd.txt'}: symlink to a file outside {folder}" in out
+    assert main(["list"]) == 0 and "passwd" not in capsys.readouterr().out
+    assert main(["ingest", "--follow-symlinks", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith("added 1, updated 0, unchanged 1")
+    assert main(["list"]) == 0 and "passwd" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 from pathlib import Path
@@ -21,11 +22,12 @@ def test_hostile_corpus(engine: Engine, tmp_path: Path) -> None:
     t0 = time.perf_counter()
     report = engine.ingest([tmp_path / "corpus"])
     elapsed = time.perf_counter() - t0
-    def name(path: str) -> str:  # "dir/mixed.jsonl:2" -> "mixed.jsonl:2"
+    def name(path: str) -> str:  # "dir/mixed.jsonl:2" -> "mixed.jsonl:2", "dir/list.json[1]" -> "list.json"
+        path = re.sub(r"\[\d+\]$", "", path)
         line = ":" + path.rsplit(":", 1)[1] if ".jsonl:" in path else ""
         return Path(path.split(":")[0]).name + line
 
-    failed = {name(f.path): f.reason for f in report.failed + report.duplicates}
+    failed = {name(f.path): f.reason for f in report.failed + report.duplicates + report.conflicts + report.skipped}
     for name, outcome in expect.items():
         if outcome in (hostile.OK, "skipped") or name == "tiny/*":
             assert name not in failed, (name, failed.get(name))
@@ -33,7 +35,10 @@ def test_hostile_corpus(engine: Engine, tmp_path: Path) -> None:
             assert outcome in failed.get(name, ""), (name, failed.get(name))
     ids = {row["id"] for row in engine.articles()}
     assert {"latin1", "utf16", "bom", "good-1", "good-2", "page", "oneline", "injection", "control", "rtl", "emoji",
-            "crlf", "notes", "l1", "l2"} <= ids
+            "crlf", "notes", "l1", "l2", "good-3", "src-obj", "front", "mixed", "Новости", "新闻"} <= ids
+    assert "bad-url" not in ids and "outside" not in ids and not report.conflicts
+    assert engine.article("front").title == "Front matter" and engine.article("src-obj").date == "2022-06-01"
+    assert "Zürich" in engine.article("mixed").text and "café" in engine.article("mixed").text
     assert sum(i.startswith("t") and i[1:].isdigit() for i in ids) == 2000
     assert "hidden" not in ids and ".hidden" not in ids
     assert "\x07" not in engine.article("control").text and "\x1b" not in engine.article("control").text

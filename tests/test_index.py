@@ -194,3 +194,63 @@ def test_second_writer_is_refused_and_readers_keep_answering(tmp_path: Path) -> 
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_the_article_hash_is_taken_once_per_article_not_per_chunk(engine: Engine, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 19 MB article took over 20 minutes: every chunk re-hashed the whole article (quadratic). Counted, not
+    timed: the article hashes per ingest stay the same when the article is 4x longer (4x the chunks)."""
+    calls = {"n": 0}
+    real = Article.sha256
+
+    def counting(self: Article) -> str:
+        calls["n"] += 1
+        return real.fget(self)  # type: ignore[attr-defined, no-any-return]
+
+    monkeypatch.setattr(Article, "sha256", property(counting))
+    para = "The mayor said the bridge would reopen in May after repairs that cost four million dollars."
+    counts = []
+    for copies in (40, 160):
+        text = "\n\n".join(f"{para} Item {i}." for i in range(copies))
+        calls["n"] = 0
+        chunks = engine.indexer.chunker.chunk(Article(id=f"a{copies}", title="Bridge", text=text))
+        assert calls["n"] == 1, f"{calls['n']} hashes for {len(chunks)} chunks"
+        (tmp_path / f"long{copies}.txt").write_text(f"Bridge {copies}\n\n{text}")
+        calls["n"] = 0
+        assert engine.ingest([tmp_path / f"long{copies}.txt"]).added == [f"long{copies}"]
+        counts.append((len(chunks), calls["n"]))
+    (small_chunks, small_calls), (big_chunks, big_calls) = counts
+    assert big_chunks >= 3 * small_chunks and big_calls == small_calls, counts
+
+
+def test_the_keyword_index_reads_a_long_article_once(engine: Engine, tmp_path: Path) -> None:
+    """The keyword rebuild joined chunks to articles: every chunk row carried its own copy of the article text
+    (a 19 MB article with 21k chunks: SQLite ran out of disk sorting 400 GB). Now each text is read once."""
+    import tracemalloc
+
+    para = "The mayor said the bridge would reopen in May after repairs that cost four million dollars."
+    text = "\n\n".join(f"{para} Item {i}." for i in range(4000))  # 0.4 MB, ~400 chunks
+    (tmp_path / "long.txt").write_text(f"Bridge\n\n{text}")
+    engine.ingest([tmp_path / "long.txt"])
+    chunks = len(engine.manifest.chunk_ids())
+    tracemalloc.start()
+    engine.keyword.rebuild()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert chunks > 300 and peak < 40 * len(text), (chunks, peak)  # one copy per chunk would be > 300x
+    assert engine.keyword.query("bridge reopen", 3)
+
+
+@pytest.mark.slow
+def test_an_article_with_more_chunks_than_a_chroma_batch(tmp_path: Path) -> None:
+    """Chroma refuses more than 5,461 vectors in one add: an article longer than that was an InternalError."""
+    from app.engine import build_engine
+    from tests.conftest import make_settings
+
+    engine = build_engine(make_settings(tmp_path / "data", chunk_tokens=40, chunk_overlap=5))
+    limit = engine.store.client.get_max_batch_size()
+    words = " ".join(f"word{i % 97}" for i in range(30)) + "."
+    (tmp_path / "long.txt").write_text("Long\n\n" + "\n\n".join(words for _ in range(limit + 200)))
+    report = engine.ingest([tmp_path / "long.txt"])
+    assert report.added == ["long"] and report.chunks > limit
+    assert engine.store.count() == report.chunks and engine.verify().clean

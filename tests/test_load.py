@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.load import Failure, load_paths
+from index.load import Failure, Skipped, load_paths
 from index.types import Article
 from tests.conftest import SAMPLE
 
@@ -76,7 +76,7 @@ def test_malformed_json_lines_keep_the_rest(tmp_path: Path) -> None:
     path.write_text('{"title": "Ok", "text": "Fine story."}\n{broken\n{"title": "No text"}\n[1, 2]\n')
     articles, failures = load(path)
     assert [a.title for a in articles] == ["Ok"]
-    assert [f.path.rsplit(":", 1)[1] for f in failures] == ["2", "3", "4", "4"]  # [1, 2] holds two non-objects
+    assert [f.path.rsplit(":", 1)[1] for f in failures] == ["2", "3", "4[0]", "4[1]"]  # [1, 2]: two non-objects
     assert "invalid JSON" in failures[0].reason and "no 'text'" in failures[1].reason
 
 
@@ -111,3 +111,90 @@ def test_nested_json_symlink_loop(tmp_path: Path) -> None:
     reasons = {Path(f.path).name: f.reason for f in failures}
     assert reasons["deep.json"] == "JSON nested too deeply"
     assert reasons["loop.txt"].startswith("cannot read: ")
+
+
+def test_a_file_that_grows_after_the_size_check_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size check and the read are two steps: the read itself is bounded (limit + 1 byte)."""
+    path = tmp_path / "grows.txt"
+    path.write_text("Title\n\nSmall at first.")
+    real_open = Path.open
+
+    def grow_then_open(self: Path, mode: str = "r", *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self == path and mode == "rb":  # another process appends after the size check, before the read
+            with real_open(path, "a") as handle:
+                handle.write("word " * 600_000)
+        return real_open(self, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", grow_then_open)
+    articles, failures = load(path, max_mb=1)
+    assert not articles and len(failures) == 1
+    assert failures[0].reason.startswith("file too large (it grew past 1 MB while being read")
+
+
+def test_one_huge_jsonl_line_is_never_read_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "feed.jsonl"
+    with path.open("w") as handle:
+        handle.write(json.dumps({"id": "ok1", "title": "One", "text": "First story."}) + "\n")
+        handle.write(json.dumps({"id": "huge", "title": "Huge", "text": "word " * 2_000_000}) + "\n")  # 10 MB
+        handle.write(json.dumps({"id": "ok2", "title": "Two", "text": "Second story."}) + "\n")
+    tracemalloc.start()
+    articles, failures = load(path, max_mb=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [a.id for a in articles] == ["ok1", "ok2"]
+    assert [(f.path.rsplit(":", 1)[1], f.reason) for f in failures] == [("2", "record too large (10.0 MB > 1 MB)")]
+    assert peak < 3_000_000, peak
+
+
+def test_a_fifo_is_refused_as_not_a_regular_file(tmp_path: Path) -> None:
+    """Its size is 0, so it was refused as 'empty file'; it must never be opened (open() waits for a writer)."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    result: list = []
+    worker = threading.Thread(target=lambda: result.extend(load(fifo)), daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    if worker.is_alive():  # it blocked in open(): let it go, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("reading a FIFO blocked the ingest")
+    assert result[1][0].reason == "not a regular file"
+
+
+def test_symlinks_out_of_the_folder_are_skipped_unless_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0\n\nroot:/root:/bin/bash daemon:x:1:1")
+    (tmp_path / "outside" / "more.txt").write_text("More\n\nAnother file outside the folder.")
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Good\n\nA real article in the folder.")
+    (folder / "passwd.txt").symlink_to(secret)
+    (folder / "alias.txt").symlink_to(folder / "good.txt")  # inside the folder: read
+    (folder / "elsewhere").symlink_to(secret.parent, target_is_directory=True)
+    items = list(load_paths([folder]))
+    articles = [i for i in items if isinstance(i, Article)]
+    skipped = {Path(i.path).name: i.reason for i in items if isinstance(i, Skipped)}
+    assert sorted(a.id for a in articles) == ["alias", "good"]
+    assert not any("root:" in a.text for a in articles)
+    assert skipped["passwd.txt"].startswith(f"symlink to a file outside {folder} ({secret}): not followed; "
+                                            "pass --follow-symlinks")
+    assert skipped["elsewhere"].startswith("symlink to a folder outside")
+    followed = [i for i in load_paths([folder], follow_symlinks=True) if isinstance(i, Article)]
+    assert sorted(a.id for a in followed) == ["alias", "good", "more", "passwd"]
+    [named] = [i for i in load_paths([folder / "passwd.txt"]) if isinstance(i, Article)]  # named: the user chose it
+    assert named.text.startswith("root:/root")
+
+
+def test_a_symlinked_folder_loop_is_entered_once(tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_text("A\n\nText of a.")
+    (folder / "sub" / "up").symlink_to(folder, target_is_directory=True)
+    items = list(load_paths([folder], follow_symlinks=True))
+    assert [i.id for i in items if isinstance(i, Article)] == ["a"]
+    assert [Path(i.path).name for i in items if isinstance(i, Skipped)] == ["up"]
