@@ -21,6 +21,9 @@ from app.engine import Engine, build_engine
 from app.errors import NewsragError
 from app.feedback import FeedbackStore, feedback_path
 from app.settings import Settings, go_offline
+from app.startup import Startup
+
+MB = 1_000_000  # as index/load.py counts NEWSRAG_MAX_FILE_MB
 
 PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>newsrag</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -35,12 +38,16 @@ API_ONLY = PLACEHOLDER.replace("The web UI is coming. Meanwhile: the", "This ser
                                "here; run <code>newsrag serve</code> with one worker for it. The")
 
 
-def build_server(settings: Settings, engine: Engine | None = None, ui: bool = True) -> FastAPI:
-    """create_app + the Gradio UI at `/` (or a page pointing at the API and the widget when `ui` is False)."""
+def build_server(settings: Settings, engine: Engine | None = None, ui: bool = True,
+                 startup: Startup | None = None) -> FastAPI:
+    """create_app + the Gradio UI at `/` (or a page pointing at the API and the widget when `ui` is False).
+
+    The UI's handlers get the API's rate limiters and write rule (app/ui_access.py), and Gradio's upload route the
+    API's file size limit."""
     go_offline()  # before gradio is imported
     engine = engine or build_engine(settings)
     feedback = FeedbackStore(feedback_path(settings.data_dir))
-    app = create_app(engine, settings, feedback)
+    app = create_app(engine, settings, feedback, startup)
     build_ui = _ui_builder() if ui else None
     if build_ui is None:
         page = HTMLResponse(PLACEHOLDER if ui else API_ONLY)
@@ -52,7 +59,12 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
         return app
     import gradio as gr
 
-    mounted: FastAPI = gr.mount_gradio_app(app, build_ui(engine, feedback), path="/")
+    from app.ui_access import UIAccess
+
+    ctx = app.state.newsrag
+    access = UIAccess(settings, ctx.asks, ctx.feedback_limit, startup)
+    mounted: FastAPI = gr.mount_gradio_app(app, build_ui(engine, feedback, access=access), path="/",
+                                           max_file_size=int(settings.max_file_mb * MB))
     return mounted
 
 
