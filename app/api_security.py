@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import ConfigError
 from app.settings import Settings
 
 API_PREFIXES = ("/api/", "/v1/")
@@ -153,8 +154,8 @@ def trusted_proxies(settings: Settings) -> list[str]:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"NEWSRAG_TRUSTED_PROXIES: {item!r} is not an IP address or a CIDR range "
-                             "(e.g. 127.0.0.1,10.0.0.0/8).") from None
+            raise ConfigError(f"NEWSRAG_TRUSTED_PROXIES: {item!r} is not an IP address or a CIDR range "
+                              "(e.g. 127.0.0.1,10.0.0.0/8).") from None
     return items
 
 

@@ -102,15 +102,23 @@ def check_workers(settings: Settings, workers: int) -> None:
             "NEWSRAG_CHROMA_URL=http://127.0.0.1:8000 (then ingest again into it), or serve with --workers 1.")
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for uvicorn (port 0: a free one; the caller reads which), or a useful message
+    instead of uvicorn's traceback when the port is taken."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise NewsragError(f"Cannot listen on {host}:{port} ({exc.strerror}): pass --port N or set "
+                           "NEWSRAG_PORT.") from None
+    return sock
+
+
 def check_port(host: str, port: int) -> None:
-    """Fail early with a useful message instead of uvicorn's traceback when the port is taken."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            raise NewsragError(f"Cannot listen on {host}:{port} ({exc.strerror}): pass --port N or set "
-                               "NEWSRAG_PORT.") from None
+    """Fail early when the port is taken (`--workers N`: uvicorn's parent binds it itself)."""
+    listen_socket(host, port).close()
 
 
 def url_for(host: str, port: int) -> str:
