@@ -310,8 +310,10 @@ def test_early_requests_get_503_with_retry_after_never_500(tmp_path: Path) -> No
     env = {"NEWSRAG_DATA_DIR": str(data), "NEWSRAG_EMBEDDER": "minilm", "NEWSRAG_MODEL_CACHE_DIR": str(MODEL_CACHE)}
     assert run_cli(["ingest", str(SAMPLE_DIR)], env, tmp_path, timeout=600).returncode == 0
     base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", "0"], cwd=tmp_path, text=True,
-                            env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log = tmp_path / "serve.log"
+    with log.open("w") as err_file:  # a file, not a pipe nobody reads while the server runs
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", "0"], cwd=tmp_path, text=True,
+                                env={**base, **env}, stdout=subprocess.PIPE, stderr=err_file)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -346,8 +348,9 @@ def test_early_requests_get_503_with_retry_after_never_500(tmp_path: Path) -> No
     finally:
         proc.terminate()
         try:
-            _, err = proc.communicate(timeout=15)
+            proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
+            proc.communicate()
+    err = log.read_text()
     assert "Traceback" not in err and "not ready yet" not in err, err[-2000:]
