@@ -25,6 +25,8 @@ from app.engine import Engine
 from app.errors import NewsragError
 from app.feedback import FeedbackStore, feedback_path
 from app.settings import Settings
+from app.startup import Startup, StartupGate
+from app.ui_access import UploadGuard
 
 STATIC = Path(__file__).resolve().parent / "static"
 ROUTERS = (api_ask.router, api_admin.router, api_openai.router)
@@ -37,7 +39,10 @@ Writes (`POST`/`DELETE /api/articles`) need `Authorization: Bearer <NEWSRAG_ADMI
 set, a loopback client). Browsers may call the API only from NEWSRAG_WIDGET_ORIGINS. Errors: `{"error": "..."}`."""
 
 
-def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
+def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | None = None,
+               startup: Startup | None = None) -> FastAPI:
+    """`startup`: the warm-up `newsrag serve` runs while already listening; until it is over the engine's routes
+    answer 503 (app/startup.py). None: the engine is ready now (tests, the `--workers` processes)."""
     # FastAPIOffline: /docs with Swagger UI served from the package, not a CDN (the product runs offline)
     app = FastAPIOffline(title="newsrag", version="0.1.0", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
                          static_url="/docs-static")
@@ -46,6 +51,9 @@ def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | Non
         engine=engine, settings=settings, feedback=feedback or FeedbackStore(feedback_path(settings.data_dir)),
         asks=RateLimiter(per_minute),
         feedback_limit=RateLimiter(per_minute, message="Too much feedback: please wait a minute and try again."))
+    if startup is not None:
+        app.add_middleware(StartupGate, startup=startup)
+    app.add_middleware(UploadGuard, settings=settings)  # Gradio's upload routes, when the UI is mounted at /
     app.add_middleware(OriginPolicy, allowed=settings.allowed_origins())
     app.add_middleware(SecurityHeaders)  # added last = outermost: the 403s of OriginPolicy get them too
     _handle_errors(app)

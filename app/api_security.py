@@ -9,17 +9,21 @@ import math
 import threading
 import time
 from collections import deque
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
-from fastapi import Request
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import ConfigError
 from app.settings import Settings
 
 API_PREFIXES = ("/api/", "/v1/")
 TOO_MANY = "Too many questions: please wait a minute and try again."
 ALLOW_HEADERS = "Content-Type, Accept, Authorization"
+TOKEN_COOKIE = "newsrag_admin_token"  # set by the web UI's admin-token field (app/ui_access.py), SameSite=Strict
 
 
 class ApiError(Exception):
@@ -30,7 +34,7 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def same_origin(origin: str, headers: Headers) -> bool:
+def same_origin(origin: str, headers: Mapping[str, str]) -> bool:
     """True when the browser's Origin is this server itself (the Gradio UI, the docs page)."""
     host = headers.get("host", "")
     return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
@@ -58,14 +62,14 @@ class OriginPolicy:
             await self.app(scope, receive, send)
             return
         if origin not in self.allowed:
-            await _json(send, 403, {"error": "origin not allowed"}, {"vary": "Origin"})
+            await send_json(send, 403, {"error": "origin not allowed"}, {"vary": "Origin"})
             return
         cors = {"access-control-allow-origin": origin, "vary": "Origin",
                 "access-control-expose-headers": "Retry-After"}
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await _json(send, 204, None, {**cors, "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
-                                          "access-control-allow-headers": ALLOW_HEADERS,
-                                          "access-control-max-age": "600"})
+            await send_json(send, 204, None, {**cors, "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+                                              "access-control-allow-headers": ALLOW_HEADERS,
+                                              "access-control-max-age": "600"})
             return
 
         async def send_with_cors(message: Message) -> None:
@@ -78,7 +82,7 @@ class OriginPolicy:
         await self.app(scope, receive, send_with_cors)
 
 
-async def _json(send: Send, status: int, body: object, headers: dict[str, str]) -> None:
+async def send_json(send: Send, status: int, body: object, headers: dict[str, str]) -> None:
     payload = b"" if body is None else json.dumps(body).encode()
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     if payload:
@@ -112,8 +116,26 @@ class RateLimiter:
                     del self._hits[idle]
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+class Caller(Protocol):
+    """What the admin rule and the rate limits read from a request: both a Starlette/FastAPI `Request` and the
+    `gr.Request` Gradio hands an event handler have these. `client` is the address uvicorn resolved (the peer, or
+    the X-Forwarded-For client when the peer is one of NEWSRAG_TRUSTED_PROXIES), so every face and every check
+    sees the same client."""
+
+    @property
+    def headers(self) -> Any: ...
+
+    @property
+    def client(self) -> Any: ...
+
+
+def client_ip(request: Caller) -> str:
+    return getattr(request.client, "host", None) or "unknown"
+
+
+def header_map(request: Caller) -> dict[str, str]:
+    """The headers as a plain dict with lower-case names (Gradio may hand them over as a dict-like of its own)."""
+    return {str(k).lower(): str(v) for k, v in dict(request.headers or {}).items()}
 
 
 def is_loopback(host: str) -> bool:
@@ -125,21 +147,51 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def require_admin(request: Request, settings: Settings) -> None:
-    """Writes need the admin token when one is set; otherwise only a local, non-browser-cross-site client."""
+def trusted_proxies(settings: Settings) -> list[str]:
+    """NEWSRAG_TRUSTED_PROXIES as a list of IPs/CIDRs, each checked (a typo must not silently trust nobody)."""
+    items = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(f"NEWSRAG_TRUSTED_PROXIES: {item!r} is not an IP address or a CIDR range "
+                              "(e.g. 127.0.0.1,10.0.0.0/8).") from None
+    return items
+
+
+def is_trusted_proxy(host: str, settings: Settings) -> bool:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(p, strict=False) for p in trusted_proxies(settings))
+
+
+def require_admin(request: Caller, settings: Settings) -> None:
+    """The one rule for every write (the API's uploads and deletes, the UI's Add and Remove, Gradio's upload route).
+
+    With NEWSRAG_ADMIN_TOKEN set: `Authorization: Bearer <token>`, or the token cookie the web UI's token field
+    sets (SameSite=Strict, and accepted only without a cross-site Origin). Without a token: only a client on this
+    machine (loopback address, loopback Host: no DNS-rebinding tricks, no cross-site Origin); a named trusted
+    proxy is never "this machine", since it speaks for its clients."""
+    headers = header_map(request)
+    origin = headers.get("origin")
+    cross_site = origin is not None and not same_origin(origin, headers)
     token = settings.admin_token
     if token:
-        auth = request.headers.get("authorization", "")
-        if not auth:
+        auth = headers.get("authorization", "")
+        cookie = cookie_parser(headers.get("cookie", "")).get(TOKEN_COOKIE)
+        if not auth and not cookie:
             raise ApiError(401, "This needs the admin token: send `Authorization: Bearer <NEWSRAG_ADMIN_TOKEN>`.",
                            {"WWW-Authenticate": "Bearer"})
-        scheme, _, given = auth.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        scheme, _, given = auth.partition(" ") if auth else ("bearer", "", unquote(cookie or ""))
+        if (scheme.lower() != "bearer" or (not auth and cross_site)
+                or not hmac.compare_digest(given.strip().encode(), token.encode())):
             raise ApiError(403, "The admin token is wrong: send `Authorization: Bearer <NEWSRAG_ADMIN_TOKEN>`.")
         return
-    origin = request.headers.get("origin")
-    host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
-    local = is_loopback(client_ip(request)) and is_loopback(host)  # Host check: no DNS-rebinding tricks
-    if not local or (origin is not None and not same_origin(origin, request.headers)):
+    ip = client_ip(request)
+    host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
+    local = is_loopback(ip) and not is_trusted_proxy(ip, settings) and is_loopback(host)
+    if not local or cross_site:
         raise ApiError(403, "Adding or removing articles over the network needs an admin token: set "
                             "NEWSRAG_ADMIN_TOKEN on the server and send `Authorization: Bearer <token>`.")

@@ -77,7 +77,11 @@ def parser() -> argparse.ArgumentParser:
 
 def _serve_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", help="default: NEWSRAG_HOST (127.0.0.1; 0.0.0.0 listens on every interface)")
-    s.add_argument("--port", type=int, help="default: NEWSRAG_PORT (7860)")
+    s.add_argument("--port", type=int, help="default: NEWSRAG_PORT (7860; 0 picks a free port)")
+    s.add_argument("--allow-open-writes", action="store_true",
+                   help="listen on a non-loopback --host without NEWSRAG_ADMIN_TOKEN (refused otherwise): uploads "
+                        "and deletes are then taken from any client that looks local, as all do behind a reverse "
+                        "proxy on this machine")
     s.add_argument("--workers", type=int, default=1, metavar="N",
                    help="API worker processes (default 1); more than 1 needs NEWSRAG_CHROMA_URL (docs/scaling.md)")
 

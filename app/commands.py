@@ -172,6 +172,10 @@ def chat(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def demo(engine: Engine, args: argparse.Namespace) -> int:
+    if not args.terminal:
+        from app.commands_web import listen_address
+
+        listen_address(engine.settings, args)  # refused (e.g. open writes on 0.0.0.0) before indexing anything
     print(f"indexing the bundled sample articles from {EXAMPLES} into {engine.settings.data_dir} ...")
     ingest_paths(engine, [EXAMPLES])
     print('try: "What did Kerry say about Assad?"')

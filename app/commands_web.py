@@ -9,11 +9,15 @@ import sys
 import threading
 import time
 import webbrowser
+from typing import Any
 
+from app.api_security import is_loopback, trusted_proxies
 from app.engine import Engine
+from app.errors import NewsragError
 from app.feedback import FeedbackStore, feedback_path
-from app.server import build_server, check_port, check_workers, url_for
+from app.server import build_server, check_port, check_workers, listen_socket, url_for
 from app.settings import Settings
+from app.startup import Startup
 
 GRACE_S = 10  # on Ctrl-C / SIGTERM, open requests (an answer streaming) get this long to finish
 # how long a worker may take to answer the parent's health ping (uvicorn's default, 5 s, can pass while a worker
@@ -21,38 +25,64 @@ GRACE_S = 10  # on Ctrl-C / SIGTERM, open requests (an answer streaming) get thi
 HEALTHCHECK_S = 30
 
 
+def listen_address(settings: Settings, args: argparse.Namespace) -> tuple[str, int]:
+    """--host/--port or the settings, refused when a non-loopback bind would leave writes open (no admin token):
+    without one a write is taken from any client that looks local, and a reverse proxy on this machine (nginx's
+    default rewrites Host and adds no X-Forwarded-For) makes every remote client look local."""
+    host = getattr(args, "host", None) or settings.host
+    port = args.port if getattr(args, "port", None) is not None else settings.port
+    trusted_proxies(settings)  # a malformed NEWSRAG_TRUSTED_PROXIES stops the start, not the first request
+    if not is_loopback(host) and not settings.admin_token and not getattr(args, "allow_open_writes", False):
+        raise NewsragError(
+            f"Refusing to listen on {host} with article uploads and deletes open: no NEWSRAG_ADMIN_TOKEN is set, so "
+            "any client that looks local may write, and behind a reverse proxy on this machine every client does. "
+            "Set NEWSRAG_ADMIN_TOKEN=<a long random secret> (writes then need `Authorization: Bearer <secret>`), or "
+            "pass --allow-open-writes to accept that (see docs/reliability.md).")
+    return host, port
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header handling: only from NEWSRAG_TRUSTED_PROXIES. (uvicorn's own default trusts
+    X-Forwarded-For from 127.0.0.1, so any local client could pick the address the rate limit and the admin rule
+    see, e.g. a new one per request.)"""
+    proxies = trusted_proxies(settings)
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
+
+
 def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) -> int:
     import uvicorn
 
     settings = engine.settings
-    host = getattr(args, "host", None) or settings.host
-    port = getattr(args, "port", None) or settings.port
+    host, port = listen_address(settings, args)
     workers = getattr(args, "workers", 1)
     check_workers(settings, workers)
-    check_port(host, port)
     if workers > 1:
-        return serve_workers(host, port, workers, open_browser)
-    app = build_server(settings, engine)
+        check_port(host, port)
+        return serve_workers(settings, host, port, workers, open_browser)
+    sock = listen_socket(host, port)  # bound before the message, so it names the port really used (--port 0)
+    port = sock.getsockname()[1]
+    startup = Startup()
+    app = build_server(settings, engine, startup=startup)
     url = url_for(host, port)
     print(f"newsrag is serving on {url}  (web UI: /, API docs: {url}/docs, widget: {url}/widget.js); "
           "Ctrl-C to stop", flush=True)
-    threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
+    threading.Thread(target=_warm_up, args=(engine, startup, url), daemon=True).start()
     if open_browser and has_display():
         threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_S)
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACE_S, **proxy_options(settings))
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
 def serve_many(settings: Settings, args: argparse.Namespace, open_browser: bool = False) -> int:
     """`newsrag serve --workers N` (N > 1): checked, then handed to the workers; the parent builds no engine."""
-    host = getattr(args, "host", None) or settings.host
-    port = getattr(args, "port", None) or settings.port
+    host, port = listen_address(settings, args)
     check_workers(settings, args.workers)
     check_port(host, port)
-    return serve_workers(host, port, args.workers, open_browser)
+    return serve_workers(settings, host, port, args.workers, open_browser)
 
 
-def serve_workers(host: str, port: int, workers: int, open_browser: bool) -> int:
+def serve_workers(settings: Settings, host: str, port: int, workers: int, open_browser: bool) -> int:
     """N uvicorn worker processes accepting on one socket the parent binds. Each runs `app.server:worker_app` and so
     builds its own engine from the same Settings (environment, .env); the index they share lives on the Chroma
     server, the manifest and the keyword index in NEWSRAG_DATA_DIR. The parent restarts a worker that dies, replaces
@@ -65,20 +95,24 @@ def serve_workers(host: str, port: int, workers: int, open_browser: bool) -> int
     if open_browser and has_display():
         threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
     uvicorn.run("app.server:worker_app", factory=True, host=host, port=port, workers=workers, log_level="warning",
-                timeout_graceful_shutdown=GRACE_S, timeout_worker_healthcheck=HEALTHCHECK_S)
+                timeout_graceful_shutdown=GRACE_S, timeout_worker_healthcheck=HEALTHCHECK_S, **proxy_options(settings))
     return 0
 
 
-def _warm_up(engine: Engine) -> None:
-    """Load the model (and, when one is configured, the LLM client: importing openai takes seconds, longer under
-    load) now, so the first question does not wait for them; a failure shows up at /readyz or in the answer too."""
+def _warm_up(engine: Engine, startup: Startup | None = None, url: str | None = None) -> None:
+    """Load the model and open the stores (and, when one is configured, the LLM client: importing openai takes
+    seconds, longer under load) now, so the first question does not wait for them, and before any request touches
+    them (`startup` holds those back until then: app/startup.py). A failure shows up at /readyz or in the answer."""
     try:
         engine.ready()
         if engine.settings.llm_base_url and engine.settings.llm_model:
             engine.answerer("llm")
     except Exception as exc:
-        print(f"warning: not ready yet: {exc} (see {engine.settings.host}:{engine.settings.port}/readyz)",
-              file=sys.stderr)
+        where = url or url_for(engine.settings.host, engine.settings.port)
+        print(f"warning: not ready yet: {exc} (see {where}/readyz)", file=sys.stderr)
+    finally:
+        if startup is not None:
+            startup.finish()
 
 
 def has_display() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class Engine:
         self.keyword, self.indexer, self.retriever = keyword, indexer, retriever
         self._answerers: dict[str, Answerer] = {}
         self._condensers: dict[str, Condenser] = {}
+        self._ready_lock = threading.Lock()  # Chroma's client must not be opened by two threads at once
 
     # -- answering -----------------------------------------------------------------------------------
     def answerer(self, kind: str | None = None) -> Answerer:
@@ -122,13 +124,14 @@ class Engine:
 
     def ready(self) -> dict[str, Any]:
         """Load the model, the keyword index and the dense index, so the first question pays for none of them;
-        raises if one is unusable."""
-        vector = self.embedder.embed(["ready"])[0]
-        vectors = self.store.count()
-        if vectors:
-            self.store.query(vector, 1)  # Chroma loads the HNSW index on the first query
-        self.keyword.load()
-        return {"articles": self.manifest.count(), "vectors": vectors, "embedder": self.embedder.name}
+        raises if one is unusable. One caller at a time: the first opens Chroma's client (see app/startup.py)."""
+        with self._ready_lock:
+            vector = self.embedder.embed(["ready"])[0]
+            vectors = self.store.count()
+            if vectors:
+                self.store.query(vector, 1)  # Chroma loads the HNSW index on the first query
+            self.keyword.load()
+            return {"articles": self.manifest.count(), "vectors": vectors, "embedder": self.embedder.name}
 
 
 @contextmanager

@@ -21,6 +21,9 @@ from app.engine import Engine, build_engine
 from app.errors import NewsragError
 from app.feedback import FeedbackStore, feedback_path
 from app.settings import Settings, go_offline
+from app.startup import Startup
+
+MB = 1_000_000  # as index/load.py counts NEWSRAG_MAX_FILE_MB
 
 PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>newsrag</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -35,12 +38,16 @@ API_ONLY = PLACEHOLDER.replace("The web UI is coming. Meanwhile: the", "This ser
                                "here; run <code>newsrag serve</code> with one worker for it. The")
 
 
-def build_server(settings: Settings, engine: Engine | None = None, ui: bool = True) -> FastAPI:
-    """create_app + the Gradio UI at `/` (or a page pointing at the API and the widget when `ui` is False)."""
+def build_server(settings: Settings, engine: Engine | None = None, ui: bool = True,
+                 startup: Startup | None = None) -> FastAPI:
+    """create_app + the Gradio UI at `/` (or a page pointing at the API and the widget when `ui` is False).
+
+    The UI's handlers get the API's rate limiters and write rule (app/ui_access.py), and Gradio's upload route the
+    API's file size limit."""
     go_offline()  # before gradio is imported
     engine = engine or build_engine(settings)
     feedback = FeedbackStore(feedback_path(settings.data_dir))
-    app = create_app(engine, settings, feedback)
+    app = create_app(engine, settings, feedback, startup)
     build_ui = _ui_builder() if ui else None
     if build_ui is None:
         page = HTMLResponse(PLACEHOLDER if ui else API_ONLY)
@@ -52,7 +59,12 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
         return app
     import gradio as gr
 
-    mounted: FastAPI = gr.mount_gradio_app(app, build_ui(engine, feedback), path="/")
+    from app.ui_access import UIAccess
+
+    ctx = app.state.newsrag
+    access = UIAccess(settings, ctx.asks, ctx.feedback_limit, startup)
+    mounted: FastAPI = gr.mount_gradio_app(app, build_ui(engine, feedback, access=access), path="/",
+                                           max_file_size=int(settings.max_file_mb * MB))
     return mounted
 
 
@@ -90,15 +102,23 @@ def check_workers(settings: Settings, workers: int) -> None:
             "NEWSRAG_CHROMA_URL=http://127.0.0.1:8000 (then ingest again into it), or serve with --workers 1.")
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for uvicorn (port 0: a free one; the caller reads which), or a useful message
+    instead of uvicorn's traceback when the port is taken."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise NewsragError(f"Cannot listen on {host}:{port} ({exc.strerror}): pass --port N or set "
+                           "NEWSRAG_PORT.") from None
+    return sock
+
+
 def check_port(host: str, port: int) -> None:
-    """Fail early with a useful message instead of uvicorn's traceback when the port is taken."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            raise NewsragError(f"Cannot listen on {host}:{port} ({exc.strerror}): pass --port N or set "
-                               "NEWSRAG_PORT.") from None
+    """Fail early when the port is taken (`--workers N`: uvicorn's parent binds it itself)."""
+    listen_socket(host, port).close()
 
 
 def url_for(host: str, port: int) -> str:

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     widget_origins: str = ""
     rate_limit_per_minute: int = 30
+    trusted_proxies: str = ""
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
+from app.ui_access import TOKEN_COOKIE_JS, UIAccess
 from app.ui_assets import HEAD
 from app.ui_callbacks import FeedbackSink, UIActions
 from app.ui_format import ARTICLE_COLUMNS, EMPTY_SOURCES
@@ -26,13 +27,16 @@ INTRO = ("## newsrag\nAsk about the indexed news articles. Every claim carries a
          "click it to see the quoted passage.")
 
 
-def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | None = None) -> gr.Blocks:
+def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | None = None,
+             access: UIAccess | None = None) -> gr.Blocks:
     """The Chat, Articles and Evaluate tabs; human ratings go to `ratings` (default: the data dir's
-    ratings.sqlite, the store `newsrag eval annotate` and `newsrag eval agreement` use)."""
+    ratings.sqlite, the store `newsrag eval annotate` and `newsrag eval agreement` use). `access` holds the rules
+    and rate limiters the handlers apply (app/server.py passes the API's, so both faces share them)."""
     from app.ui_eval import build_eval_tab
     from eval.ratings import RatingsStore, ratings_path
 
-    act = UIActions(engine, feedback)
+    access = access or UIAccess.standalone(engine.settings)
+    act = UIActions(engine, feedback, access)
     settings = engine.settings
     with gr.Blocks(title="newsrag") as demo:
         gr.Markdown(INTRO, elem_id="nr-intro")
@@ -59,28 +63,41 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="nr-sources", head=HEAD, js_on_load=None,
                                   label="Sources", show_label=True, container=True)
         with gr.Tab("Articles", elem_id="nr-articles-tab") as articles_tab:
-            files = gr.File(file_count="multiple", type="filepath", elem_id="nr-files",
-                            label="Add articles (.txt .md .html .json .jsonl)")
-            add = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
-            report = gr.Textbox(label="Ingest report", lines=3, interactive=False, elem_id="nr-report")
+            # the write controls stay hidden until the page load's check says this visitor may write
+            note = gr.Markdown(elem_id="nr-access", visible=False)
+            with gr.Row(visible=False, elem_id="nr-token-row") as token_row:
+                token = gr.Textbox(label="Admin token", type="password", elem_id="nr-admin-token", scale=4)
+                unlock = gr.Button("Unlock", elem_id="nr-unlock", scale=1, min_width=90)
+            with gr.Column(visible=False, elem_id="nr-upload") as upload:
+                files = gr.File(file_count="multiple", type="filepath", elem_id="nr-files",
+                                label="Add articles (.txt .md .html .json .jsonl)")
+                add = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
+                report = gr.Textbox(label="Ingest report", lines=3, interactive=False, elem_id="nr-report")
             table = gr.Dataframe(headers=ARTICLE_COLUMNS, datatype=["str", "str", "str", "number", "str"],
                                  interactive=False, wrap=True, elem_id="nr-table",
                                  label="Indexed articles (click a row to pick its id)")
-            with gr.Row():
-                remove_id = gr.Textbox(label="Article id", elem_id="nr-remove-id", scale=4)
-                remove = gr.Button("Remove", variant="stop", elem_id="nr-remove", scale=1, min_width=90)
-            removed = gr.Markdown(elem_id="nr-removed")
+            with gr.Column(visible=False, elem_id="nr-remove-box") as removal:
+                with gr.Row():
+                    remove_id = gr.Textbox(label="Article id", elem_id="nr-remove-id", scale=4)
+                    remove = gr.Button("Remove", variant="stop", elem_id="nr-remove", scale=1, min_width=90)
+                removed = gr.Markdown(elem_id="nr-removed")
         with gr.Tab("Evaluate", elem_id="nr-eval-tab"):
-            build_eval_tab(engine, ratings or RatingsStore(ratings_path(settings.data_dir)))
+            build_eval_tab(engine, ratings or RatingsStore(ratings_path(settings.data_dir)), access)
 
         ask_in, ask_out = [question, chat, turns, answerer, k], [question, chat, turns, sources]
         question.submit(act.respond, ask_in, ask_out)
         send.click(act.respond, ask_in, ask_out)
         chat.like(act.rate, [turns, comment], [comment, rated])
         chat.clear(act.clear, None, [turns, sources, rated])
-        add.click(act.ingest, [files], [report, table])
-        remove.click(act.remove, [remove_id], [removed, table])
+        # the writes are checked in the handlers (hiding them from the API page is no defence: any client can
+        # still call them by fn_index); /api/articles is the documented way to add and remove articles
+        add.click(act.ingest, [files], [report, table], api_visibility="private")
+        remove.click(act.remove, [remove_id], [removed, table], api_visibility="private")
         table.select(act.pick, None, [remove_id])
         articles_tab.select(act.list_articles, None, [table])
         demo.load(act.list_articles, None, [table])
+        gated = [note, token_row, upload, removal]
+        demo.load(act.articles_access, None, gated, api_visibility="private")
+        for event in (unlock.click, token.submit):
+            event(act.unlock, [token], [token, *gated], js=TOKEN_COOKIE_JS, api_visibility="private")
     return demo

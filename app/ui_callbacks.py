@@ -16,6 +16,7 @@ import gradio as gr
 
 from app.errors import NewsragError
 from app.types import Answer
+from app.ui_access import UIAccess
 from app.ui_format import (
     EMPTY_SOURCES,
     ChatTurn,
@@ -53,12 +54,16 @@ class FeedbackSink(Protocol):
 
 
 class UIActions:
-    def __init__(self, engine: Engine, feedback: FeedbackSink):
+    """`access` decides who may ask, rate and write (app/ui_access.py); every handler that does one of those takes
+    Gradio's `gr.Request` and asks it first."""
+
+    def __init__(self, engine: Engine, feedback: FeedbackSink, access: UIAccess | None = None):
         self.engine, self.feedback = engine, feedback
+        self.access = access or UIAccess.standalone(engine.settings)
 
     # -- chat ----------------------------------------------------------------------------------------
     def respond(self, question: str, chat: list[Message], turns: list[ChatTurn], answerer: str | None,
-                k: float | None) -> Iterator[ChatOut]:
+                k: float | None, request: gr.Request) -> Iterator[ChatOut]:
         """Stream one answer into the chat; outputs: (question box, chat, turns, sources panel).
 
         Every yield hands Gradio new lists (never the ones yielded before), so each update stands alone."""
@@ -72,6 +77,7 @@ class UIActions:
         yield "", show(pending_html()), asked, panel
         text, rewritten, shown = "", None, 0.0
         try:
+            self.access.ask(request)  # started, and within the client's questions per minute (shared with /api/ask)
             stream = self.engine.ask_stream(question, history(turns), answerer or None, int(k) if k else None)
             for event in stream:
                 if event.type == "notice":
@@ -108,8 +114,12 @@ class UIActions:
     def clear() -> tuple[list[ChatTurn], str, str]:
         return [], EMPTY_SOURCES, ""
 
-    def rate(self, turns: list[ChatTurn], comment: str, like: gr.LikeData) -> tuple[str, str]:
+    def rate(self, turns: list[ChatTurn], comment: str, like: gr.LikeData, request: gr.Request) -> tuple[str, str]:
         """A thumb on an answer -> `feedback.add`; outputs: (comment box, status line)."""
+        try:
+            self.access.rate(request)
+        except NewsragError as exc:
+            return comment, str(exc)
         index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
         turn = turns[index // 2] if 0 <= index // 2 < len(turns) else None  # each turn is 2 chat messages
         if turn is None or turn.answer is None:
@@ -128,8 +138,22 @@ class UIActions:
     def list_articles(self) -> Rows:
         return article_rows(self.engine.articles())
 
-    def ingest(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Rows]:  # noqa: B008
+    def articles_access(self, request: gr.Request) -> tuple[Any, ...]:
+        """On page load: the Articles tab's write controls, or a read-only note (app/ui_access.py:articles_view)."""
+        return self.access.articles_view(request)
+
+    def unlock(self, token: str, request: gr.Request) -> tuple[Any, ...]:
+        """After the page's script put the typed token in the cookie (TOKEN_COOKIE_JS): the tab as that token allows;
+        the token box is emptied either way."""
+        return "", *self.access.articles_view(request)
+
+    def ingest(self, files: list[str] | None, request: gr.Request,
+               progress: gr.Progress = gr.Progress()) -> tuple[str, Rows]:  # noqa: B008
         """Outputs: (the CLI's summary text, the article table)."""
+        try:
+            self.access.write(request)
+        except NewsragError as exc:
+            return f"error: {exc}", self.list_articles()
         if not files:
             return "Choose one or more files first (.txt .md .html .json .jsonl).", self.list_articles()
         done = 0
@@ -149,7 +173,11 @@ class UIActions:
             summary += "\nnothing could be ingested: fix the files above and try again."
         return summary, self.list_articles()
 
-    def remove(self, article_id: str) -> tuple[str, Rows]:
+    def remove(self, article_id: str, request: gr.Request) -> tuple[str, Rows]:
+        try:
+            self.access.write(request)
+        except NewsragError as exc:
+            return f"error: {exc}", self.list_articles()
         article_id = (article_id or "").strip()
         if not article_id:
             return "Type the id of the article to remove (or click its row).", self.list_articles()

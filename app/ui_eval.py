@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from app.errors import NewsragError
+from app.ui_access import UIAccess
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -43,10 +44,12 @@ def claims_html(item: dict[str, Any]) -> str:
 
 class EvalTabActions:
     """The tab's event handlers. Each returns the full view: (item id, header, claims, radios..., correct,
-    comment, status)."""
+    comment, status). Asking is answering (the questions-per-minute limit the chat and /api/ask share); saving a
+    rating is feedback (the /api/feedback limit), not a write to the index."""
 
-    def __init__(self, engine: Engine, store: RatingsStore):
+    def __init__(self, engine: Engine, store: RatingsStore, access: UIAccess | None = None):
         self.engine, self.store = engine, store
+        self.access = access or UIAccess.standalone(engine.settings)
         self._judge: Any = None
 
     def _view(self, item: dict[str, Any] | None, status: str) -> tuple[Any, ...]:
@@ -64,11 +67,12 @@ class EvalTabActions:
         return self._view(item, "" if item else "Nothing left to rate: ask a new question, or import an eval run "
                                                 "(`newsrag eval annotate --import DIR/results.jsonl`).")
 
-    def ask(self, question: str, rater: str) -> tuple[Any, ...]:
+    def ask(self, question: str, rater: str, request: gr.Request) -> tuple[Any, ...]:
         from eval.citations import judge_claims
         from eval.judges import make_judge
 
         try:
+            self.access.ask(request)
             answer = self.engine.ask(question)
         except NewsragError as exc:
             return self._view(None, f"Could not answer: {exc}")
@@ -81,7 +85,8 @@ class EvalTabActions:
                                     judges={"offline": [c["supported"] for c in claims]})
         return self._view(self.store.item(iid), "" if (rater or "").strip() else "Give your name before saving.")
 
-    def save(self, iid: str | None, rater: str, *values: Any) -> tuple[Any, ...]:
+    def save(self, request: gr.Request, iid: str | None, rater: str, *values: Any) -> tuple[Any, ...]:
+        """`request` comes first: Gradio passes it only to a positional parameter, and the radios are `*values`."""
         *labels, correct, comment = values
         if not iid:
             return self._view(None, "Load an answer first.")
@@ -96,6 +101,7 @@ class EvalTabActions:
             return (*keep[:3], *[gr.update(visible=i < n, value=labels[i]) for i in range(MAX_SENTENCES)],
                     gr.update(value=correct), gr.update(value=comment), keep[-1])
         try:
+            self.access.rate(request)
             self.store.rate(iid, rater, chosen + [None] * (n - len(chosen)), correct, comment)
         except NewsragError as exc:
             return self._view(item, str(exc))
@@ -103,9 +109,9 @@ class EvalTabActions:
         return self._view(nxt, "Saved. " + ("Next answer below." if nxt else "Nothing left to rate."))
 
 
-def build_eval_tab(engine: Engine, ratings_store: RatingsStore) -> EvalTabActions:
+def build_eval_tab(engine: Engine, ratings_store: RatingsStore, access: UIAccess | None = None) -> EvalTabActions:
     """Create the tab's components inside the caller's `gr.Blocks` / `gr.Tab` context and wire them."""
-    act = EvalTabActions(engine, ratings_store)
+    act = EvalTabActions(engine, ratings_store, access)
     gr.Markdown(INTRO)
     with gr.Row():
         rater = gr.Textbox(label="Your name (rater)", elem_id="nr-eval-rater", scale=2)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +23,23 @@ def bound_socket(host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
+def lan_address() -> str | None:
+    """This host's first non-loopback IPv4 address (`hostname -I`). A server bound to 0.0.0.0 is reached on it as
+    from another machine of the network (the client's address is not loopback) without leaving this one."""
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for word in out.split():
+        try:
+            address = ipaddress.ip_address(word)
+        except ValueError:
+            continue
+        if address.version == 4 and not address.is_loopback:
+            return word
+    return None
+
+
 @contextmanager
 def uvicorn_server(app: Any, sock: socket.socket | None = None, timeout: float = 30.0) -> Iterator[str]:
     """Serve an ASGI app with uvicorn in a thread; yields its base URL and stops it afterwards."""
@@ -28,7 +47,8 @@ def uvicorn_server(app: Any, sock: socket.socket | None = None, timeout: float =
 
     sock = sock or bound_socket()
     host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # proxy_headers=False: as `newsrag serve` runs it (uvicorn would trust X-Forwarded-For from 127.0.0.1)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -43,17 +43,19 @@ class Server:
 
 
 @contextmanager
-def newsrag_serve(data_dir: Path, env: dict[str, str], timeout: float = 120.0) -> Iterator[Server]:
-    """`python -m app.cli serve` on a free loopback port; waits for /readyz; killed afterwards."""
-    sock = bound_socket()
+def newsrag_serve(data_dir: Path, env: dict[str, str], timeout: float = 120.0,
+                  args: tuple[str, ...] = ()) -> Iterator[Server]:
+    """`python -m app.cli serve` on a free port (loopback unless `args` has `--host`); waits for /readyz; killed
+    afterwards. `url` is always the loopback one."""
+    sock = bound_socket("0.0.0.0")  # free on every interface, so free whatever --host says
     port = sock.getsockname()[1]
     sock.close()  # uvicorn binds by address; SO_REUSEADDR was set and the port was free a moment ago
     base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
     full = {**base, "NEWSRAG_DATA_DIR": str(data_dir), "NEWSRAG_EMBEDDER": "hash", **env}
     log = data_dir.parent / "serve.log"
     with log.open("wb") as err:  # cwd: no stray .env is read
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=data_dir.parent,
-                                env=full, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+                                cwd=data_dir.parent, env=full, stdout=subprocess.DEVNULL, stderr=err)
     server = Server(f"http://127.0.0.1:{port}", proc.pid, data_dir, log)
     try:
         deadline = time.monotonic() + timeout

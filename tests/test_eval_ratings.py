@@ -17,6 +17,7 @@ from eval.dataset import Question
 from eval.judges import make_judge
 from eval.ratings import RatingsStore
 from eval.runner import EvalConfig, score_question
+from tests.gradio_api import request_from
 
 QUESTIONS = [Question("k1", "What did Kerry say about Assad?", ["cannot be defeated"], ["russian-airstrikes-in-syria"]),
              Question("c1", "How many civilians were reportedly killed in the raids?", ["33"]),
@@ -136,16 +137,16 @@ def test_evaluate_tab(sample_engine: Any, tmp_path: Path) -> None:
         act = build_eval_tab(sample_engine, store)
     assert act.load_next("")[-1] == "Give your name first."
     assert act.load_next("erin")[-1].startswith("Nothing left to rate")
-    view = act.ask("What did Kerry say about Assad?", "erin")
+    view = act.ask("What did Kerry say about Assad?", "erin", request_from())
     iid, header, html = view[0], view[1], view[2]
     assert iid and "Kerry" in header and "<blockquote>" in html
     n = len(store.item(iid)["claims"])
     radios = view[3:3 + MAX_SENTENCES]
     assert [r["visible"] for r in radios] == [i < n for i in range(MAX_SENTENCES)]
     labels = ["supported"] * n + [None] * (MAX_SENTENCES - n)
-    assert "Please rate whether" in act.save(iid, "erin", *labels, None, "")[-1]
-    saved = act.save(iid, "erin", *labels, "yes", "fine")
+    assert "Please rate whether" in act.save(request_from(), iid, "erin", *labels, None, "")[-1]
+    saved = act.save(request_from(), iid, "erin", *labels, "yes", "fine")
     assert saved[-1].startswith("Saved.") and saved[0] is None
     assert store.answer_ratings()[0]["rater"] == "erin"
     assert store.item(iid)["judges"]["offline"] == [True] * n
-    assert act.ask("What did Angela Merkel say?", "erin")[-1].startswith("The answer was a refusal")
+    assert act.ask("What did Angela Merkel say?", "erin", request_from())[-1].startswith("The answer was a refusal")

@@ -287,3 +287,55 @@ def test_served_by_newsrag_serve_it_keeps_its_styles_and_works_under_the_csp(bro
             headers: {'Content-Type': 'application/json'}, body: JSON.stringify({question: q})})).status""", KERRY)
         assert status == 200 and page.evaluate("window.__csp") == []
         page.close()
+
+
+def test_articles_tab_is_read_only_from_another_machine_until_the_token_is_given(browser: Any, tmp_path: Any) -> None:
+    """Served as `newsrag serve --host 0.0.0.0` serves it and opened at this host's LAN address, so the server sees
+    another machine: no upload or remove controls, a line saying why; the token typed in the tab unlocks them (and
+    the file upload, which rides on the cookie it sets). Without a token set there is no token field to try."""
+    from app.engine import build_engine
+    from app.server import build_server
+    from app.ui_access import LOCAL_ONLY
+    from tests.live_server import bound_socket, lan_address, uvicorn_server
+
+    lan = lan_address()
+    if lan is None:
+        pytest.skip("this host has no non-loopback address (hostname -I)")
+    engine = build_engine(make_settings(tmp_path / "data", embedder="hash", admin_token="s3cret"))
+    assert engine.ingest([SAMPLE_DIR]).added
+    (tmp_path / "harbour.txt").write_text("Harbour news\n\nThe harbour master said the new pier opens on Friday.\n")
+    for token in ("s3cret", None):
+        settings = engine.settings.model_copy(update={"admin_token": token})
+        with uvicorn_server(build_server(settings, engine), sock=bound_socket("0.0.0.0")) as url:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(WAIT_MS)
+            page.goto(url.replace("0.0.0.0", lan) + "/")
+            page.get_by_role("tab", name="Articles").click()
+            page.wait_for_function("document.querySelector('#nr-access')?.innerText.includes('Read-only')")
+            assert not page.locator("#nr-files").is_visible() and not page.locator("#nr-remove").is_visible()
+            if token is None:
+                assert page.inner_text("#nr-access") == LOCAL_ONLY.replace("**", "").replace("`", "")
+                assert not page.locator("#nr-admin-token").is_visible()
+                page.close()
+                continue
+            assert "needs the admin token" in page.inner_text("#nr-access")
+            page.fill("#nr-admin-token input", "wrong")
+            page.click("#nr-unlock")
+            page.wait_for_function("document.querySelector('#nr-access').innerText.includes('token is wrong')")
+            assert not page.locator("#nr-files").is_visible()
+            page.fill("#nr-admin-token input", "s3cret")
+            page.click("#nr-unlock")
+            page.wait_for_selector("#nr-files", state="visible")
+            assert not page.locator("#nr-access").is_visible() and not page.locator("#nr-admin-token").is_visible()
+            page.set_input_files("#nr-files input[type=file]", [str(tmp_path / "harbour.txt")])
+            page.wait_for_selector('#nr-files td.filename[aria-label="harbour.txt"]')
+            page.click("#nr-add")
+            page.wait_for_function("document.querySelector('#nr-report textarea').value.includes('added')")
+            assert page.input_value("#nr-report textarea").startswith("added 1")
+            page.reload()  # the session keeps the token
+            page.get_by_role("tab", name="Articles").click()
+            page.fill("#nr-remove-id textarea", "harbour")
+            page.click("#nr-remove")
+            page.wait_for_function("document.querySelector('#nr-removed').innerText.includes('removed harbour')")
+            page.close()
+    assert [a["id"] for a in engine.articles()] == ["russian-airstrikes-in-syria"]

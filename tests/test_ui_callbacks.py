@@ -14,6 +14,7 @@ from app.engine import Engine
 from app.feedback import FeedbackStore
 from app.ui_callbacks import UNEXPECTED, UIActions
 from app.ui_format import ChatTurn
+from tests.gradio_api import request_from
 
 KERRY = "What did Kerry say about Assad?"
 
@@ -31,7 +32,7 @@ def act(sample_engine: Engine, store: FeedbackStore) -> UIActions:
 def run(act: UIActions, question: str, chat: list[dict[str, Any]] | None = None,
         turns: list[ChatTurn] | None = None, answerer: str = "extractive",
         k: float = 6) -> list[tuple[str, list[dict[str, Any]], list[ChatTurn], str]]:
-    return list(act.respond(question, chat or [], turns or [], answerer, k))
+    return list(act.respond(question, chat or [], turns or [], answerer, k, request_from()))
 
 
 def test_an_answer_streams_then_lands_with_its_sources(act: UIActions) -> None:
@@ -85,13 +86,13 @@ def like(index: int, liked: bool | str) -> gr.LikeData:
 def test_thumbs_store_feedback_with_the_comment(act: UIActions, store: FeedbackStore) -> None:
     *_, (_, chat, turns, _) = run(act, KERRY)
     *_, (_, chat, turns, _) = run(act, "   ", chat, turns)
-    box, status = act.rate(turns, "  exact quote  ", like(1, True))
+    box, status = act.rate(turns, "  exact quote  ", like(1, True), request_from())
     assert box == "" and "saved" in status
-    assert act.rate(turns, "", like(3, False))[1] == "Only answers can be rated."
+    assert act.rate(turns, "", like(3, False), request_from())[1] == "Only answers can be rated."
     record = store.export()[-1]
     assert (record["rating"], record["comment"], record["question"]) == ("up", "exact quote", KERRY)
     assert record["answer"]["citations"][0]["n"] == 1
-    act.rate(turns, "", like(1, False))
+    act.rate(turns, "", like(1, False), request_from())
     assert store.export()[-1]["rating"] == "down" and store.count() == 2
 
 
@@ -100,11 +101,11 @@ def test_articles_ingest_list_and_remove(act: UIActions, tmp_path: Path) -> None
     upload.mkdir()
     (upload / "harbour.txt").write_text("Harbour news\n\nThe harbour master said the pier opens on Friday.\n")
     (upload / "bad.bin").write_bytes(b"\x00\xff")
-    summary, rows = act.ingest([str(upload / "harbour.txt"), str(upload / "bad.bin")])
+    summary, rows = act.ingest([str(upload / "harbour.txt"), str(upload / "bad.bin")], request_from())
     assert summary.startswith("added 1, updated 0, unchanged 0, failed 1")
     assert "  failed: bad.bin: " in summary and str(upload) not in summary
     assert "harbour" in [r[0] for r in rows]
-    assert act.ingest([])[0].startswith("Choose one or more files")
-    message, rows = act.remove("harbour")
+    assert act.ingest([], request_from())[0].startswith("Choose one or more files")
+    message, rows = act.remove("harbour", request_from())
     assert message == "removed harbour" and "harbour" not in [r[0] for r in rows]
-    assert act.remove("harbour")[0].startswith("error: No article with id 'harbour'")
+    assert act.remove("harbour", request_from())[0].startswith("error: No article with id 'harbour'")
