@@ -165,7 +165,8 @@ class UIActions:
 
         progress(0, desc="Reading files")
         try:
-            report = self.engine.ingest([Path(f) for f in files], progress=tick)
+            paths = [Path(f) for f in files]  # Gradio's temp folders change with the content: the name is the origin
+            report = self.engine.ingest(paths, progress=tick, names={p: p.name for p in paths})
         except NewsragError as exc:
             return f"error: {exc}", self.list_articles()
         summary = upload_summary(report.summary(), files)

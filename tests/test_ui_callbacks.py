@@ -109,3 +109,16 @@ def test_articles_ingest_list_and_remove(act: UIActions, tmp_path: Path) -> None
     message, rows = act.remove("harbour", request_from())
     assert message == "removed harbour" and "harbour" not in [r[0] for r in rows]
     assert act.remove("harbour", request_from())[0].startswith("error: No article with id 'harbour'")
+
+
+def test_an_edited_file_uploaded_again_is_an_update_not_a_conflict(act: UIActions, tmp_path: Path) -> None:
+    """Gradio keeps each upload in a folder named by its content hash: the origin is the file's name, not that path."""
+    first, second = tmp_path / "upload-a", tmp_path / "upload-b"
+    for folder, when in ((first, "Friday"), (second, "Monday")):
+        folder.mkdir()
+        (folder / "pier.txt").write_text(f"Pier news\n\nThe harbour master said the new pier opens on {when}.\n")
+    assert act.ingest([str(first / "pier.txt")], request_from())[0].startswith("added 1")
+    summary, _ = act.ingest([str(second / "pier.txt")], request_from())
+    assert summary.startswith("added 0, updated 1"), summary
+    assert "conflict" not in summary
+    act.remove("pier", request_from())
