@@ -8,9 +8,9 @@
 Each POST /v1/chat/completions consumes one scripted `Reply` (queue order); once the queue is empty the
 server answers with DEFAULT_CONTENT. Both `"stream": false` and `"stream": true` (SSE) are spoken.
 Slow and flooding endpoints for the deadline tests: `keepalive`/`keepalive_for` (an SSE comment, or in a plain
-reply a space, every few seconds before the content: no per-read timeout ever fires), `every` with `by_words` (one word every N s)
-and `flood` (that many one-word chunks as fast as the socket takes them). `fake.hangups` counts the streams the
-client closed before their end.
+reply a space, every few seconds before the content: no per-read timeout ever fires), `every` with `by_words`
+(one word every N s) and `flood` (that many one-word chunks as fast as the socket takes them). `fake.hangups`
+counts the streams the client closed before their end.
 
 Also a pytest plugin: `pytest_plugins = ["tests.fake_openai"]` provides the `fake_llm` fixture.
 (PYTEST_DONT_REWRITE: test modules import this before pytest loads it as a plugin; no asserts here.)
@@ -45,7 +45,7 @@ class Reply:
     malformed: bool = False  # 200 with a body that is not JSON (streaming: a broken SSE data line)
     chunk_size: int = 8  # characters per streamed delta
     truncate: bool = False  # streaming: close the connection after half the content, with no finish/[DONE]
-    keepalive: float = 0.0  # an SSE comment (": keep-alive"; plain: a space) every this many seconds, before the content
+    keepalive: float = 0.0  # an SSE comment (": keep-alive"; plain: a space) every this many s, before the content
     keepalive_for: float = 0.0  # ... for this long
     every: float = 0.0  # streaming: seconds before each content chunk
     by_words: bool = False  # streaming: one word per chunk instead of chunk_size characters
