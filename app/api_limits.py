@@ -48,4 +48,4 @@ class BodyLimit:
     def _too_large(self, size: int | None) -> HTTPException:
         said = f" ({size / MB:.1f} MB)" if size is not None else ""
         return HTTPException(413, f"The request body is too large{said}: the limit is {self.max_mb:g} MB "
-                                  "(NEWSRAG_MAX_REQUEST_MB). Send a shorter question or less history.")
+                                  "(NEWSRAG_MAX_REQUEST_MB).")

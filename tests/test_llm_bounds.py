@@ -28,8 +28,10 @@ LINE = "Kerry said the militant group cannot be defeated as long as Bashar al-As
 
 @pytest.fixture
 def llm_engine(sample_engine: Engine, fake_llm: FakeOpenAI) -> Engine:
-    return with_settings(sample_engine, llm_base_url=fake_llm.base_url, llm_model="fake-model",
-                         llm_timeout=DEADLINE, answerer="llm")
+    engine = with_settings(sample_engine, llm_base_url=fake_llm.base_url, llm_model="fake-model",
+                           llm_timeout=DEADLINE, answerer="llm")
+    engine.answerer("llm")  # imports openai now (seconds under load), as `newsrag serve` does at start
+    return engine
 
 
 def with_settings(e: Engine, **update: object) -> Engine:
