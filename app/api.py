@@ -1,7 +1,9 @@
 """The HTTP API: `create_app(engine, settings)` builds the FastAPI app (docs at /docs).
 
 Routes live in app/api_ask.py (ask, feedback), app/api_admin.py (articles), app/api_openai.py (/v1); who may
-call what (CORS, rate limits, admin token) in app/api_security.py. Every error body is `{"error": message}`.
+call what (CORS, rate limits, admin token) in app/api_security.py, the body-size cap in app/api_limits.py. Every
+error body is `{"error": message}`; under /v1/ it is OpenAI's `{"error": {"message", "type", "param", "code"}}`,
+which OpenAI clients parse.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.exceptions import HTTPException
 from app import api_admin, api_ask, api_openai
 from app.api_common import ApiContext, context
 from app.api_headers import SecurityHeaders, security_headers
+from app.api_limits import BodyLimit
 from app.api_security import API_PREFIXES, ApiError, OriginPolicy, RateLimiter
 from app.engine import Engine
 from app.errors import NewsragError
@@ -36,7 +39,8 @@ WIDGET_HEADERS = {"Cache-Control": "public, max-age=300", "Cross-Origin-Resource
 DESCRIPTION = """Questions over news articles, answered with numbered citations to exact quoted spans.
 
 Writes (`POST`/`DELETE /api/articles`) need `Authorization: Bearer <NEWSRAG_ADMIN_TOKEN>` (or, with no token
-set, a loopback client). Browsers may call the API only from NEWSRAG_WIDGET_ORIGINS. Errors: `{"error": "..."}`."""
+set, a loopback client). Browsers may call the API only from NEWSRAG_WIDGET_ORIGINS. Errors: `{"error": "..."}`
+(under /v1/: OpenAI's `{"error": {"message": "...", "type": "...", "param": ..., "code": ...}}`)."""
 
 
 def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | None = None,
@@ -54,6 +58,7 @@ def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | Non
     if startup is not None:
         app.add_middleware(StartupGate, startup=startup)
     app.add_middleware(UploadGuard, settings=settings)  # Gradio's upload routes, when the UI is mounted at /
+    app.add_middleware(BodyLimit, max_mb=settings.max_request_mb)
     app.add_middleware(OriginPolicy, allowed=settings.allowed_origins())
     app.add_middleware(SecurityHeaders)  # added last = outermost: the 403s of OriginPolicy get them too
     _handle_errors(app)
@@ -73,9 +78,9 @@ def _unknown_api_paths(app: FastAPI, routes: list[APIRoute]) -> None:
     async def no_such_endpoint(request: Request) -> JSONResponse:
         allowed = sorted({m for r in routes if r.path_regex.match(request.url.path) for m in r.methods or ()})
         if allowed:
-            return _error(405, f"{request.method} is not allowed here: use {', '.join(allowed)}.",
+            return _error(request, 405, f"{request.method} is not allowed here: use {', '.join(allowed)}.",
                           {"Allow": ", ".join(allowed)})
-        return _error(404, "No such API endpoint: the API is described at /docs.")
+        return _error(request, 404, "No such API endpoint: the API is described at /docs.")
 
     for prefix in API_PREFIXES:
         app.add_api_route(prefix + "{rest:path}", no_such_endpoint, methods=METHODS, include_in_schema=False)
@@ -100,32 +105,44 @@ async def widget() -> FileResponse:
     return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8", headers=WIDGET_HEADERS)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+                429: "rate_limit_error"}
+
+
+def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None,
+           param: str | None = None) -> JSONResponse:
+    if request.url.path.startswith("/v1/"):
+        kind = "server_error" if status >= 500 else OPENAI_TYPES.get(status, "invalid_request_error")
+        code = {413: "request_too_large", 429: "rate_limit_exceeded"}.get(status)
+        body: dict[str, Any] = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+        return JSONResponse(body, status_code=status, headers=headers)
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(NewsragError)
-    async def newsrag_error(_: Request, exc: NewsragError) -> JSONResponse:
-        return _error(exc.status, str(exc))
+    async def newsrag_error(request: Request, exc: NewsragError) -> JSONResponse:
+        return _error(request, exc.status, str(exc))
 
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.headers)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error(request, exc.status, exc.message, exc.headers)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(request, exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # logged by the server as well
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:  # logged by the server as well
         # sent by Starlette's ServerErrorMiddleware, outside SecurityHeaders: the headers are added here
-        return _error(500, "Something went wrong on the server (the details are in its log). Please try again.",
-                      security_headers("application/json"))
+        return _error(request, 500, "Something went wrong on the server (the details are in its log). Please try "
+                      "again.", security_headers("application/json"))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(*validation_message(list(exc.errors())))
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        param = next((".".join(str(x) for x in e.get("loc", ()) if x != "body") for e in errors), None)
+        return _error(request, *validation_message(errors), param=param or None)
 
 
 def validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:

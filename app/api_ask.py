@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api_common import SSE_HEADERS, AskRequest, FeedbackRequest, context, open_stream, sse
+from app.api_common import SSE_HEADERS, AskRequest, FeedbackRequest, context, in_answer_thread, open_stream, sse
 from app.api_security import client_ip
 from app.types import Answer, Event
 
@@ -32,10 +32,10 @@ async def ask(body: AskRequest, request: Request) -> object:
     ctx = context(request)
     ctx.asks.check(client_ip(request))
     if "text/event-stream" not in request.headers.get("accept", ""):
-        answer = await run_in_threadpool(ctx.engine.ask, body.question, body.history or None, body.answerer,
-                                         body.k, body.filter_dict())
+        answer = await in_answer_thread(ctx, ctx.engine.ask, body.question, body.history or None, body.answerer,
+                                        body.k, body.filter_dict())
         return JSONResponse(answer.model_dump())
-    events = await open_stream(ctx.engine, body)
+    events = await open_stream(ctx, body)
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -1,24 +1,35 @@
-"""What the API routes share: the per-app context, request models, and starting an engine stream safely."""
+"""What the API routes share: the per-app context, request models, the threads answers run in, and starting an
+engine stream safely."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from app.api_security import RateLimiter
 from app.engine import Engine
 from app.feedback import FeedbackStore
+from app.limits import MAX_FEEDBACK_ANSWER_CHARS, MAX_QUESTION_CHARS, history_problem
 from app.settings import Settings
 from app.types import Event, Turn
+
+T = TypeVar("T")
+# Answers run in threads of their own, at most this many at once (the rest wait for one, holding no thread), so that
+# answers waiting on a slow LLM never take the 40 threads of the default pool that every other route (the article
+# list, feedback, /readyz, the UI) runs in: with 45 slow LLM questions in flight /api/articles took 20-91 s.
+ANSWER_THREADS = 32
 
 
 @dataclass
@@ -29,11 +40,22 @@ class ApiContext:
     asks: RateLimiter
     feedback_limit: RateLimiter
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    answering: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(ANSWER_THREADS))
 
 
 def context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.newsrag
     return ctx
+
+
+async def in_answer_thread(ctx: ApiContext, fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking part of answering in one of the ANSWER_THREADS, not in the default thread pool."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=ctx.answering)
+
+
+def too_large(problem: str | None) -> None:
+    if problem:
+        raise PydanticCustomError("too_large", problem)
 
 
 class Filters(BaseModel):
@@ -47,12 +69,20 @@ class Filters(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(max_length=10_000, examples=["What did Kerry say about Assad?"])
-    history: list[Turn] = Field(default_factory=list, max_length=50,
+    """Limits (app/limits.py): the question, the history's messages, each message and all of them together."""
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["What did Kerry say about Assad?"])
+    history: list[Turn] = Field(default_factory=list,
                                 description="earlier turns, oldest first; follow-ups are rewritten with them")
     answerer: Literal["extractive", "llm"] | None = None
     k: int | None = Field(default=None, ge=1, le=50, description="passages to retrieve")
     filters: Filters | None = None
+
+    @field_validator("history")
+    @classmethod
+    def _history_fits(cls, history: list[Turn]) -> list[Turn]:
+        too_large(history_problem(history))
+        return history
 
     def filter_dict(self) -> dict[str, Any] | None:
         return self.filters.model_dump(exclude_none=True) if self.filters else None
@@ -60,11 +90,20 @@ class AskRequest(BaseModel):
 
 class FeedbackRequest(BaseModel):
     answer_id: str | None = Field(default=None, max_length=200)
-    question: str = Field(min_length=1, max_length=10_000)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer_text: str = Field(max_length=50_000)
     rating: Literal["up", "down"]
     comment: str | None = Field(default=None, max_length=5_000)
-    answer: dict[str, Any] | None = Field(default=None, description="optional: the Answer JSON being rated")
+    answer: dict[str, Any] | None = Field(default=None, description="optional: the Answer JSON being rated (at "
+                                          f"most {MAX_FEEDBACK_ANSWER_CHARS:,} characters of JSON)")
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_fits(cls, answer: dict[str, Any] | None) -> dict[str, Any] | None:
+        size = len(json.dumps(answer, ensure_ascii=False)) if answer else 0
+        too_large(f"the answer is {size:,} characters of JSON; the limit is {MAX_FEEDBACK_ANSWER_CHARS:,}"
+                  if size > MAX_FEEDBACK_ANSWER_CHARS else None)
+        return answer
 
 
 def sse(event: str, data: object) -> str:
@@ -75,15 +114,15 @@ def sse(event: str, data: object) -> str:
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-async def open_stream(engine: Engine, body: AskRequest) -> AsyncIterator[Event]:
+async def open_stream(ctx: ApiContext, body: AskRequest) -> AsyncIterator[Event]:
     """Start `engine.ask_stream` and pull its first event before returning, so bad input (empty question,
     nothing indexed, a misconfigured answerer) raises here, while a normal JSON error can still be sent.
 
     The rest of the stream runs in one worker thread that hands events to the event loop. (One thread-pool hop
     per event, as `iterate_in_threadpool` does, queues each word of the answer behind every other request: under
     50 concurrent clients a streamed answer took 5 s at p95 against 0.8 s for the same answer as JSON.)"""
-    events = engine.ask_stream(body.question, body.history or None, body.answerer, body.k, body.filter_dict())
-    first: Event | None = await run_in_threadpool(next, events, None)
+    events = ctx.engine.ask_stream(body.question, body.history or None, body.answerer, body.k, body.filter_dict())
+    first: Event | None = await in_answer_thread(ctx, next, events, None)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Event | Exception | None] = asyncio.Queue()  # None: the end
     stop = threading.Event()  # the client went away
@@ -107,7 +146,7 @@ async def open_stream(engine: Engine, body: AskRequest) -> AsyncIterator[Event]:
             put(None)
 
     async def rest() -> AsyncIterator[Event]:
-        producer = asyncio.ensure_future(run_in_threadpool(produce))
+        producer = asyncio.ensure_future(in_answer_thread(ctx, produce))
         try:
             if first is not None:
                 yield first

@@ -14,10 +14,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.api_common import SSE_HEADERS, AskRequest, context, open_stream
+from app.api_common import SSE_HEADERS, AskRequest, context, in_answer_thread, open_stream
 from app.api_security import ApiError, client_ip
 from app.render import sources
 from app.types import Answer, Event, Turn
@@ -60,13 +59,13 @@ async def chat_completions(body: ChatRequest, request: Request) -> object:
     ask = to_ask(body.messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
-        answer = await run_in_threadpool(ctx.engine.ask, ask.question, ask.history or None)
+        answer = await in_answer_thread(ctx, ctx.engine.ask, ask.question, ask.history or None)
         return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": content(answer)}}],
                 "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
                 "newsrag": answer.model_dump()}
-    events = await open_stream(ctx.engine, ask)
+    events = await open_stream(ctx, ask)
     return StreamingResponse(_chunks(events, cid, created), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -77,7 +76,13 @@ def to_ask(messages: list[ChatMessage]) -> AskRequest:
     last = users[-1]
     history = [Turn(role=m.role, content=m.text()) for m in messages[:last]  # type: ignore[arg-type]
                if m.role in ("user", "assistant") and m.text().strip()]
-    return AskRequest(question=messages[last].text(), history=history)
+    try:
+        return AskRequest(question=messages[last].text(), history=history)
+    except ValidationError as exc:  # the limits of app/limits.py, said in terms of messages (was a 500)
+        what = {"question": "the last user message (the question)", "history": "the earlier messages"}
+        parts = [f"{what.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'messages'}: {e['msg']}"
+                 for e in exc.errors()]
+        raise ApiError(422, "Invalid request: " + "; ".join(parts) + ".") from None
 
 
 def content(answer: Answer) -> str:
@@ -109,5 +114,6 @@ async def _chunks(events: AsyncIterator[Event], cid: str, created: int) -> Async
                     yield chunk({"content": tail})
                 yield chunk({}, "stop", newsrag=answer.model_dump())
     except Exception as exc:  # mid-stream: OpenAI clients raise on an `error` chunk
-        yield f"data: {json.dumps({'error': {'message': str(exc) or type(exc).__name__, 'type': 'server_error'}})}\n\n"
+        error = {"message": str(exc) or type(exc).__name__, "type": "server_error", "param": None, "code": None}
+        yield f"data: {json.dumps({'error': error})}\n\n"
     yield "data: [DONE]\n\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.engine import Engine, build_engine
 from app.errors import NewsragError
+from app.limits import recent
 from app.render import render
 from app.settings import Settings
 from app.types import Answer, Turn
@@ -162,7 +163,7 @@ def chat(engine: Engine, args: argparse.Namespace) -> int:
         if not question:
             return 0
         try:
-            answer = stream_to_terminal(engine, question, history, args)
+            answer = stream_to_terminal(engine, question, recent(history), args)  # a long chat stays in limits
         except NewsragError as exc:
             print(f"error: {exc}")
             continue

@@ -13,6 +13,7 @@ from app.answer import Answerer, make_answerer
 from app.chat import Condenser, RuleCondenser, make_condenser
 from app.embed_cache import CachedEmbedder
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
+from app.limits import check_size
 from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
 from app.types import Answer, Event, Turn
@@ -22,8 +23,6 @@ from index.keyword import KeywordIndex
 from index.manifest import Manifest
 from index.store import ChromaStore
 from index.types import Article
-
-MAX_QUESTION_CHARS = 2000
 
 
 class Engine:
@@ -60,7 +59,7 @@ class Engine:
 
     def ask_stream(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
                    k: int | None = None, filters: dict[str, Any] | None = None) -> Iterator[Event]:
-        question = self._check(question)
+        question = self._check(question, history)
         chosen = self.answerer(answerer)  # fails fast on a misconfigured answerer
         t0 = time.perf_counter()
         rewritten = self.condenser(answerer).rewrite(question, history) if history else None
@@ -83,13 +82,11 @@ class Engine:
                                  "total": _ms(t0, t3), **answer.timings_ms}
             yield Event(type="done", data={"answer": answer.model_dump()})
 
-    def _check(self, question: str) -> str:
+    def _check(self, question: str, history: list[Turn] | None) -> str:
         question = (question or "").strip()
         if not question:
             raise NewsragError("The question is empty: ask something about the indexed articles.")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise NewsragError(f"The question is too long ({len(question)} characters; the limit is "
-                               f"{MAX_QUESTION_CHARS}).")
+        check_size(question, history)  # the API checked already; the CLI, the UI and eval come straight here
         if self.manifest.count() == 0:
             raise NotReady("Nothing is indexed yet: add articles first with `newsrag ingest PATH` "
                            "(try `newsrag ingest examples/articles`).")

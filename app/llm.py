@@ -1,6 +1,7 @@
 """The LLM answerer: any OpenAI-compatible chat endpoint through the `openai` client, streamed, with every
-sentence verified against the passages it cites (app/verify.py). When the endpoint is down, slow, rate-limited
-or returns garbage, the extractive answer is shown instead, with a notice saying why."""
+sentence verified against the passages it cites (app/verify.py). When the endpoint is down, slow, rate-limited,
+busy or returns garbage, the extractive answer is shown instead, with a notice saying why. Each call is bounded
+(a wall-clock deadline, NEWSRAG_LLM_MAX_TOKENS, calls at once): app/llm_call.py."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 from app.answer import events_for, refusal
 from app.errors import ConfigError
 from app.extractive import ExtractiveAnswerer
+from app.llm_call import CutOff, Deadline, Endpoint, Saturated, endpoint
 from app.prompts import Prompt, load_prompt
 from app.settings import Settings
 from app.types import Answer, Event, Passage, Turn
@@ -24,28 +27,35 @@ log = logging.getLogger(__name__)
 REFUSAL_TOKEN = "NOT_IN_ARTICLES"
 
 
-def llm_client(settings: Settings) -> Any:
-    """The configured `openai` client; says exactly which setting is missing."""
+def check_configured(settings: Settings) -> None:
+    """Say exactly which setting is missing."""
     missing = [name for name, value in (("NEWSRAG_LLM_BASE_URL", settings.llm_base_url),
                                         ("NEWSRAG_LLM_MODEL", settings.llm_model)) if not value]
     if missing:
         raise ConfigError(f"The llm answerer needs {' and '.join(missing)} (an OpenAI-compatible endpoint, e.g. "
                           "NEWSRAG_LLM_BASE_URL=http://127.0.0.1:8080/v1); see .env.example. "
                           "Without them, use --answerer extractive.")
+
+
+def llm_client(settings: Settings) -> Any:
+    """The configured (blocking) `openai` client, for the LLM judge of `newsrag eval`."""
+    check_configured(settings)
     from openai import OpenAI
 
     return OpenAI(base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
                   timeout=settings.llm_timeout, max_retries=0)
 
 
-class CutOff(Exception):
-    """The stream ended without a finish reason."""
+def llm_endpoint(settings: Settings) -> Endpoint:
+    """The bounded endpoint the answerer and the rewriter call (app/llm_call.py)."""
+    check_configured(settings)
+    return endpoint(settings)
 
 
 def describe(exc: BaseException, timeout: float) -> str:
     import openai
 
-    if isinstance(exc, CutOff):
+    if isinstance(exc, CutOff | Deadline | Saturated):
         return str(exc)
     if isinstance(exc, openai.APITimeoutError):
         return f"no reply within {timeout:g} s"
@@ -74,15 +84,15 @@ def format_passages(passages: list[Passage]) -> str:
 class LLMAnswerer:
     name = "llm"
 
-    def __init__(self, client: Any, settings: Settings, judge: Judge, fallback: ExtractiveAnswerer,
+    def __init__(self, llm: Endpoint, settings: Settings, judge: Judge, fallback: ExtractiveAnswerer,
                  prompt: Prompt | None = None):
-        self.client, self.settings, self.fallback = client, settings, fallback
+        self.llm, self.settings, self.fallback = llm, settings, fallback
         self.prompt = prompt or load_prompt("answer", 1)
         self.judge = judge
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> LLMAnswerer:
-        return cls(llm_client(settings), settings, HeuristicJudge(embedder),
+        return cls(llm_endpoint(settings), settings, HeuristicJudge(embedder),
                    ExtractiveAnswerer(embedder, settings.max_sentences, settings.min_support))
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
@@ -97,24 +107,17 @@ class LLMAnswerer:
                                       today=dt.date.today().isoformat())
         text, checked = "", 0
         checker = SentenceChecker(self.judge)  # one per answer: it remembers which span supports which claim
+        deltas = self.llm.stream(self.settings.llm_max_tokens, model=self.settings.llm_model, messages=messages,
+                                 seed=self.settings.llm_seed, temperature=self.settings.llm_temperature)
         try:
-            response = self.client.chat.completions.create(
-                model=self.settings.llm_model, messages=messages, stream=True, seed=self.settings.llm_seed,
-                temperature=self.settings.llm_temperature, max_tokens=self.settings.llm_max_tokens)
-            finished = False
-            for chunk in response:
-                finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
-                delta = chunk.choices[0].delta.content if chunk.choices else None
-                if not delta:
-                    continue
-                text += delta
-                yield Event(type="token", data={"text": delta})
-                claims = split_claims(text)[:-1]  # the last one may still be growing
-                for i in range(checked, len(claims)):
-                    yield self._verified(checker, i, claims[i], passages)
-                checked = max(checked, len(claims))
-            if not finished:
-                raise CutOff("the reply was cut off")
+            with closing(deltas):
+                for delta in deltas:
+                    text += delta
+                    yield Event(type="token", data={"text": delta})
+                    claims = split_claims(text)[:-1]  # the last one may still be growing
+                    for i in range(checked, len(claims)):
+                        yield self._verified(checker, i, claims[i], passages)
+                    checked = max(checked, len(claims))
         except Exception as exc:  # the endpoint's failure must never reach the user as a traceback
             reason = describe(exc, self.settings.llm_timeout)
             log.warning("LLM call failed (%s): %r", reason, exc)
@@ -155,24 +158,27 @@ class LLMAnswerer:
 class LLMCondenser:
     """Follow-up rewriting by the model (prompts/condense.v1.md); the rules take over when it fails."""
 
-    def __init__(self, client: Any, settings: Settings, prompt: Prompt | None = None):
+    MAX_TOKENS = 80  # one line of question
+
+    def __init__(self, llm: Endpoint, settings: Settings, prompt: Prompt | None = None):
         from app.chat import RuleCondenser
 
-        self.client, self.settings = client, settings
+        self.llm, self.settings = llm, settings
         self.prompt = prompt or load_prompt("condense", 1)
         self.rules = RuleCondenser()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMCondenser:
-        return cls(llm_client(settings), settings)
+        return cls(llm_endpoint(settings), settings)
 
     def rewrite(self, question: str, history: list[Turn]) -> str | None:
         turns = "\n".join(f"{t.role}: {(t.rewritten_query or t.content)[:400]}" for t in history[-6:])
+        deltas = self.llm.stream(self.MAX_TOKENS, model=self.settings.llm_model,
+                                 messages=self.prompt.render(history=turns, question=question),
+                                 temperature=self.settings.llm_temperature, seed=self.settings.llm_seed)
         try:
-            reply = self.client.chat.completions.create(
-                model=self.settings.llm_model, messages=self.prompt.render(history=turns, question=question),
-                temperature=self.settings.llm_temperature, seed=self.settings.llm_seed, max_tokens=80)
-            text = (reply.choices[0].message.content or "").strip().splitlines()
+            with closing(deltas):
+                text = "".join(deltas).strip().splitlines()
         except Exception as exc:  # fall back to the rules, never fail the question
             log.warning("condense via LLM failed: %r", exc)
             return self.rules.rewrite(question, history)

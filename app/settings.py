@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_seed: int = 0
     llm_max_tokens: int = 512
+    llm_max_concurrent: int = 8
     drop_unsupported: bool = True
 
     # web server, API and widget
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     widget_origins: str = ""
     rate_limit_per_minute: int = 30
     trusted_proxies: str = ""
+    max_request_mb: float = 1.0
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""

@@ -7,6 +7,10 @@
 
 Each POST /v1/chat/completions consumes one scripted `Reply` (queue order); once the queue is empty the
 server answers with DEFAULT_CONTENT. Both `"stream": false` and `"stream": true` (SSE) are spoken.
+Slow and flooding endpoints for the deadline tests: `keepalive`/`keepalive_for` (an SSE comment, or in a plain
+reply a space, every few seconds before the content: no per-read timeout ever fires), `every` with `by_words`
+(one word every N s) and `flood` (that many one-word chunks as fast as the socket takes them). `fake.hangups`
+counts the streams the client closed before their end.
 
 Also a pytest plugin: `pytest_plugins = ["tests.fake_openai"]` provides the `fake_llm` fixture.
 (PYTEST_DONT_REWRITE: test modules import this before pytest loads it as a plugin; no asserts here.)
@@ -15,6 +19,7 @@ Also a pytest plugin: `pytest_plugins = ["tests.fake_openai"]` provides the `fak
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import time
@@ -40,6 +45,15 @@ class Reply:
     malformed: bool = False  # 200 with a body that is not JSON (streaming: a broken SSE data line)
     chunk_size: int = 8  # characters per streamed delta
     truncate: bool = False  # streaming: close the connection after half the content, with no finish/[DONE]
+    keepalive: float = 0.0  # an SSE comment (": keep-alive"; plain: a space) every this many s, before the content
+    keepalive_for: float = 0.0  # ... for this long
+    every: float = 0.0  # streaming: seconds before each content chunk
+    by_words: bool = False  # streaming: one word per chunk instead of chunk_size characters
+    flood: int = 0  # streaming: this many " word" chunks after the content, as fast as they can be written
+
+
+class _Stopping(Exception):
+    """The fake is being stopped: a slow handler drops its stream."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -103,10 +117,31 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream(body, reply)
             elif reply.malformed:
                 self._send(reply.status, b'{"id": "chatcmpl-fake", "choices": [')
+            elif reply.keepalive:
+                self._trickle(_completion(body, reply.content), reply)
             else:
                 self._send_json(reply.status, _completion(body, reply.content))
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
             self.close_connection = True
+            with self.fake._lock:
+                self.fake.hangups += 1
+        except _Stopping:
+            self.close_connection = True
+
+    def _trickle(self, obj: object, reply: Reply) -> None:
+        """A plain reply whose body starts with a space every `keepalive` s (JSON allows leading whitespace)."""
+        body = json.dumps(obj).encode()
+        spaces = int(reply.keepalive_for / reply.keepalive)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(spaces + len(body)))
+        self.end_headers()
+        for _ in range(spaces):
+            if self.fake._stopping.wait(reply.keepalive):
+                raise _Stopping
+            self.wfile.write(b" ")
+            self.wfile.flush()
+        self.wfile.write(body)
 
     def _stream(self, body: dict[str, Any], reply: Reply) -> None:
         self.send_response(reply.status)
@@ -132,11 +167,27 @@ class _Handler(BaseHTTPRequestHandler):
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
             event(json.dumps({**base, "choices": [choice]}))
 
+        def wait(seconds: float) -> None:
+            if self.fake._stopping.wait(seconds):
+                raise _Stopping
+
         chunk({"role": "assistant", "content": ""})
+        until = time.monotonic() + reply.keepalive_for
+        while reply.keepalive and time.monotonic() < until:
+            wait(reply.keepalive)
+            payload = b": keep-alive\n\n"
+            self.wfile.write(b"%X\r\n%s\r\n" % (len(payload), payload))
+            self.wfile.flush()
         size = max(1, reply.chunk_size)
         content = reply.content[: len(reply.content) // 2] if reply.truncate else reply.content
-        for i in range(0, len(content), size):
-            chunk({"content": content[i : i + size]})
+        pieces = (re.findall(r"\s*\S+", content) if reply.by_words
+                  else [content[i : i + size] for i in range(0, len(content), size)])
+        for piece in pieces:
+            if reply.every:
+                wait(reply.every)
+            chunk({"content": piece})
+        for _ in range(reply.flood):
+            chunk({"content": " word"})
         if reply.truncate:
             self.close_connection = True
             self.wfile.write(b"0\r\n\r\n")
@@ -173,6 +224,7 @@ class FakeOpenAI:
 
     def __init__(self, replies: list[Reply] | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.hangups = 0  # streams the client closed before their end
         self._replies: deque[Reply] = deque(replies or [])
         self._lock = threading.Lock()
         self._stopping = threading.Event()

@@ -251,9 +251,11 @@ def test_rate_limit(shared_engine: Engine) -> None:
     assert c.post("/api/ask", json={"question": KERRY}).status_code == 200
     chat = {"model": "newsrag", "messages": [{"role": "user", "content": KERRY}]}
     assert c.post("/v1/chat/completions", json=chat).status_code == 200
-    for r in (c.post("/api/ask", json={"question": KERRY}), c.post("/v1/chat/completions", json=chat)):
-        assert r.status_code == 429
-        assert r.json() == {"error": "Too many questions: please wait a minute and try again."}
+    too_many = "Too many questions: please wait a minute and try again."
+    openai_shape = {"message": too_many, "type": "rate_limit_error", "param": None, "code": "rate_limit_exceeded"}
+    for r, body in ((c.post("/api/ask", json={"question": KERRY}), {"error": too_many}),
+                    (c.post("/v1/chat/completions", json=chat), {"error": openai_shape})):  # what OpenAI clients parse
+        assert r.status_code == 429 and r.json() == body
         assert 1 <= int(r.headers["retry-after"]) <= 60
     other = TestClient(c.app, base_url=BASE, client=("127.0.0.2", 1))  # another client is not affected
     assert other.post("/api/ask", json={"question": KERRY}).status_code == 200
@@ -284,9 +286,11 @@ def test_chat_completions_plain_and_streamed(shared_engine: Engine) -> None:
 
     assert c.get("/v1/models").json()["data"][0]["id"] == "newsrag"
     r = c.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": messages})
-    assert r.status_code == 404 and "'newsrag'" in r.json()["error"]
+    assert r.status_code == 404 and "'newsrag'" in r.json()["error"]["message"]
+    assert r.json()["error"]["type"] == "not_found_error"
     r = c.post("/v1/chat/completions", json={"model": "newsrag", "messages": messages[:1]})
-    assert r.status_code == 400 and "role 'user'" in r.json()["error"]
+    assert r.status_code == 400 and "role 'user'" in r.json()["error"]["message"]
+    assert r.json()["error"]["type"] == "invalid_request_error"
 
 
 def test_openai_client_against_a_live_server(shared_engine: Engine) -> None:

@@ -116,3 +116,42 @@ def test_plain_http_client_sees_openai_shapes(fake_llm: FakeOpenAI) -> None:
     r = httpx.post(f"{fake_llm.base_url}/chat/completions", json={"model": "m", "messages": MESSAGES})
     assert r.status_code == 503 and r.json()["error"]["type"] == "server_error"
     assert httpx.get(f"{fake_llm.base_url}/nope").status_code == 404
+
+
+def test_keepalive_holds_a_stream_open_without_content(fake_llm: FakeOpenAI) -> None:
+    """SSE comments every 0.2 s for 1 s: a 0.5 s per-read timeout never fires, and no chunk carries them."""
+    fake_llm.push(Reply("late", keepalive=0.2, keepalive_for=1.0))
+    started = time.monotonic()
+    stream = _client(fake_llm, timeout=0.5).chat.completions.create(model="m", messages=MESSAGES, stream=True)
+    pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+    assert "".join(pieces) == "late" and time.monotonic() - started >= 1.0
+
+
+def test_keepalive_plain_reply(fake_llm: FakeOpenAI) -> None:
+    fake_llm.push(Reply("late", keepalive=0.2, keepalive_for=1.0))
+    started = time.monotonic()
+    resp = _client(fake_llm, timeout=0.5).chat.completions.create(model="m", messages=MESSAGES)
+    assert resp.choices[0].message.content == "late" and time.monotonic() - started >= 1.0
+
+
+def test_one_word_every_interval_and_flood(fake_llm: FakeOpenAI) -> None:
+    fake_llm.push(Reply("one two three", every=0.2, by_words=True), Reply("start", flood=1000))
+    client = _client(fake_llm, timeout=0.5)
+    started = time.monotonic()
+    pieces = [c.choices[0].delta.content for c in client.chat.completions.create(
+        model="m", messages=MESSAGES, stream=True) if c.choices and c.choices[0].delta.content]
+    assert pieces == ["one", " two", " three"] and time.monotonic() - started >= 0.6
+    pieces = [c.choices[0].delta.content for c in client.chat.completions.create(
+        model="m", messages=MESSAGES, stream=True) if c.choices and c.choices[0].delta.content]
+    assert len(pieces) == 1001 and pieces[0] == "start" and set(pieces[1:]) == {" word"}
+
+
+def test_a_client_leaving_is_counted(fake_llm: FakeOpenAI) -> None:
+    fake_llm.push(Reply("x", keepalive=0.05, keepalive_for=30.0))
+    with httpx.stream("POST", f"{fake_llm.base_url}/chat/completions",
+                      json={"model": "m", "messages": MESSAGES, "stream": True}) as r:
+        next(r.iter_bytes())
+    deadline = time.monotonic() + 5
+    while fake_llm.hangups == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_llm.hangups == 1

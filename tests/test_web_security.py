@@ -110,7 +110,8 @@ def test_internal_errors_say_nothing_about_the_code(shared_engine: Engine, monke
         monkeypatch.setattr(shared_engine, name, boom)
     monkeypatch.setattr(app.state.newsrag.feedback, "add", boom)
     r = c.request(method, path, json=body)
-    assert r.status_code == 500 and r.json() == {"error": GENERIC_500}
+    openai_shape = {"message": GENERIC_500, "type": "server_error", "param": None, "code": None}
+    assert r.status_code == 500 and r.json() == {"error": openai_shape if path.startswith("/v1/") else GENERIC_500}
     for leak in ("Traceback", "KeyError", "_secret_helper", str(Path(__file__).parent), 'File "'):
         assert leak not in r.text
 
