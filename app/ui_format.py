@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import PurePath
 
+from app.limits import recent
 from app.types import Answer, Citation, Turn
 
 CONTEXT_CHARS = 600  # at most this much paragraph text either side of a quoted span
@@ -178,13 +179,14 @@ def sources_panel_html(turns: list[ChatTurn]) -> str:
 
 
 def history(turns: list[ChatTurn]) -> list[Turn]:
-    """The conversation so far in the engine's history format (turns that failed are left out)."""
+    """The recent conversation in the engine's history format, within the history limits (app/limits.py), so a
+    long chat never gets "the conversation is too long"; turns that failed are left out."""
     out: list[Turn] = []
     for t in turns:
         if t.answer is not None:
             out += [Turn(role="user", content=t.question, rewritten_query=t.answer.rewritten_query),
                     Turn(role="assistant", content=t.answer.text)]
-    return out
+    return recent(out)
 
 
 def upload_summary(summary: str, uploads: list[str]) -> str:

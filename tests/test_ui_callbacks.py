@@ -122,3 +122,14 @@ def test_an_edited_file_uploaded_again_is_an_update_not_a_conflict(act: UIAction
     assert summary.startswith("added 0, updated 1"), summary
     assert "conflict" not in summary
     act.remove("pier", request_from())
+
+
+def test_a_long_chat_keeps_answering(act: UIActions) -> None:
+    """The UI sends the recent conversation within the history limits (app/limits.py), never all of it."""
+    from app.limits import MAX_HISTORY_TURNS
+
+    steps = run(act, KERRY)
+    turns = steps[-1][2] * (MAX_HISTORY_TURNS + 5)  # far more turns than the engine accepts
+    final = run(act, "And Lavrov?", steps[-1][1], turns)[-1]
+    assert "too long" not in final[1][-1]["content"]
+    assert final[2][-1].answer is not None
