@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.answer import Answerer, make_answerer
-from app.chat import Condenser, RuleCondenser, make_condenser
-from app.embed_cache import CachedEmbedder
+from app.answering.base import Answerer, make_answerer
+from app.answering.condense import Condenser, RuleCondenser, make_condenser
+from app.answering.embed_cache import CachedEmbedder
+from app.answering.retrieve import HybridRetriever
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
-from app.retrieve import HybridRetriever
 from app.settings import Settings, go_offline
 from app.types import Answer, Event, Turn
 from index.embed import Embedder, make_embedder
@@ -121,7 +121,7 @@ class Engine:
 
     def ready(self) -> dict[str, Any]:
         """Load the model, the keyword index and the dense index, so the first question pays for none of them;
-        raises if one is unusable. One caller at a time: the first opens Chroma's client (see app/startup.py)."""
+        raises if one is unusable. One caller at a time: the first opens Chroma's client (see app/web/startup.py)."""
         with self._ready_lock:
             vector = self.embedder.embed(["ready"])[0]
             vectors = self.store.count()
@@ -181,7 +181,8 @@ def build_engine(settings: Settings | None = None) -> Engine:
     chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
     indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,
                       settings.max_file_mb)
-    # questions, passage sentences, quotes: embedded once per process, each on its own (see app/embed_cache.py)
+    # questions, passage sentences, quotes: embedded once per process, each on its own (see
+    # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
     retriever = HybridRetriever(answering, store, keyword, manifest)
     return Engine(settings, answering, manifest, store, keyword, indexer, retriever)

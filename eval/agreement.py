@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
-from eval.ratings import RatingsStore
+from app.quality.ratings import RatingsStore
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:

@@ -11,7 +11,7 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from eval.ratings import RatingsStore
+from app.quality.ratings import RatingsStore
 
 SENTENCE_KEYS = {"s": "supported", "n": "not_supported", "u": "unsure"}
 ANSWER_KEYS = {"y": "yes", "n": "no", "u": "unsure"}
@@ -71,8 +71,9 @@ def annotate(store: RatingsStore, rater: str, read: Callable[[str], str] | None 
 
 
 def feedback_dataset(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """UI/API thumbs (app/feedback.py export) as dataset lines for the next run. The labels are weak: a thumbs-up
-    answer's cited articles become `gold_article_ids`; no gold answer string is known (add `answers` by hand)."""
+    """UI/API thumbs (app/quality/feedback.py export) as dataset lines for the next run. The labels are weak: a
+    thumbs-up answer's cited articles become `gold_article_ids`; no gold answer string is known (add `answers` by
+    hand)."""
     out = []
     for r in records:
         answer = r.get("answer") or {}

@@ -26,7 +26,7 @@ def metrics(predicted: list[bool], gold: list[bool]) -> dict[str, float]:
 
 def main() -> None:
     go_offline()
-    from app.verify import THRESHOLD, HeuristicJudge
+    from app.answering.support import THRESHOLD, HeuristicJudge
     from index.embed import MiniLMEmbedder
 
     pairs, skipped = load_pairs()

@@ -31,7 +31,7 @@ EPILOG = """examples:
 
 
 def add_eval_parser(sub: Any) -> None:
-    """Called once from app/cli.py:parser()."""
+    """Called once from app/cli/main.py:parser()."""
     s = sub.add_parser("eval", help="score retrieval, answers, faithfulness and citations on a question dataset",
                        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--dataset", type=Path, metavar="Q.jsonl", help="questions (see docs/eval.md for the fields)")
@@ -69,7 +69,7 @@ def add_eval_parser(sub: Any) -> None:
 
 
 def run(engine: Engine, args: argparse.Namespace) -> int:
-    """The handler app/commands.py calls for `newsrag eval ...`."""
+    """The handler app/cli/commands.py calls for `newsrag eval ...`."""
     action = getattr(args, "eval_command", None)
     if action == "annotate":
         return annotate_command(engine, args)
@@ -81,8 +81,8 @@ def run(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
+    from app.quality.judges import make_judge
     from eval.dataset import load_questions, open_corpus, subset_corpus
-    from eval.judges import make_judge
     from eval.report import write_report
     from eval.runner import EvalConfig, run_with_bar
     from eval.summary import summarise
@@ -138,7 +138,7 @@ def render_summary(summary: dict[str, Any]) -> str:
 
 
 def _ratings(engine: Engine, args: argparse.Namespace) -> Any:
-    from eval.ratings import RatingsStore, ratings_path
+    from app.quality.ratings import RatingsStore, ratings_path
 
     return RatingsStore(args.ratings or ratings_path(engine.settings.data_dir))
 
@@ -169,13 +169,13 @@ def agreement_command(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def feedback_command(engine: Engine, args: argparse.Namespace) -> int:
-    from app.feedback import FeedbackStore, feedback_path
+    from app.quality.feedback import FeedbackStore, feedback_path
     from eval.annotate import feedback_dataset
 
     path = args.feedback or feedback_path(engine.settings.data_dir)
     if not path.exists():
         raise NewsragError(f"no feedback yet: {path} does not exist")
-    from app.jsonl import write_jsonl
+    from app.quality.jsonl import write_jsonl
 
     write_jsonl(feedback_dataset(FeedbackStore(path).export()), args.output, "questions")
     return 0

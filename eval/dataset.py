@@ -131,7 +131,8 @@ def embedder_probe(engine: Engine) -> str:
     an index built before no longer matches the queries, and the probe says so."""
     import numpy as np
 
-    # one text at a time: with dynamic INT8 a text's vector depends on its batch companions (app/embed_cache.py)
+    # one text at a time: with dynamic INT8 a text's vector depends on its batch companions
+    # (app/answering/embed_cache.py)
     vectors = np.stack([np.asarray(engine.embedder.embed([text])[0], dtype=np.float32) for text in PROBE])
     return hashlib.sha256(np.round(vectors, 4).tobytes()).hexdigest()[:16]
 

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.errors import NewsragError
-from eval.citations import Evidence, answer_scores, judge_claims
+from app.quality.citations import Evidence, answer_scores, judge_claims
+from app.quality.judges import CountingJudge
 from eval.dataset import Question
-from eval.judges import CountingJudge
 from eval.metrics import DEPTH, HIT_KS, answer_contains, first_gold_rank, hit_at, mrr_at, recall_at, token_f1
 
 if TYPE_CHECKING:
     from app.engine import Engine
     from app.types import Answer
 
-FALLBACK = "LLM unavailable"  # the notice app/llm.py adds when it falls back to the extractive answer
+FALLBACK = "LLM unavailable"  # the notice app/answering/llm.py adds when it falls back to the extractive answer
 
 
 @dataclass

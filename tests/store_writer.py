@@ -13,11 +13,11 @@ QUESTION, TEXT = "What did Kerry say about Assad?", "He said the group cannot be
 def open_store(kind: str, path: Path, create: bool = False) -> Any:
     """The store; `create` (once, before any writer starts) also adds the one ratings item that writers rate."""
     if kind == "feedback":
-        from app.feedback import FeedbackStore
+        from app.quality.feedback import FeedbackStore
 
         return FeedbackStore(path)
+    from app.quality.ratings import RatingsStore
     from app.types import Answer
-    from eval.ratings import RatingsStore
 
     store = RatingsStore(path)
     if create:
@@ -31,7 +31,7 @@ def write(store: Any, kind: str, key: str) -> None:
     if kind == "feedback":
         store.add(key, TEXT, "up", comment="durability test")
     else:
-        from eval.ratings import item_id
+        from app.quality.ratings import item_id
 
         store.rate(item_id(QUESTION, TEXT), key, ["supported"], "yes")
 

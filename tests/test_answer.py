@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.answering.retrieve import speaker_question
 from app.engine import Engine
 from app.errors import NewsragError, NotReady
-from app.retrieve import speaker_question
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,7 @@ def test_speaker_question_parsing() -> None:
 
 
 def test_a_prolific_speaker_only_sends_the_most_on_topic_quotes_to_the_model() -> None:
-    from app.retrieve import _most_on_topic
+    from app.answering.retrieve import _most_on_topic
     from index.types import Quote
 
     filler = [Quote(article_id=f"a{i}", speaker="Trump", verb="said", start=0, end=10,
@@ -84,7 +84,7 @@ def test_a_prolific_speaker_only_sends_the_most_on_topic_quotes_to_the_model() -
 def test_names_in_a_question_are_matched_across_accents_unicode_forms_and_possessives() -> None:
     import unicodedata
 
-    from app.extractive import names_in, unmentioned
+    from app.answering.extractive import names_in, unmentioned
     from app.types import Passage
 
     q = "Where was ousted President Nicolás Maduro captured after Texas's ruling on Wednesday in the New York-area?"
@@ -96,7 +96,7 @@ def test_names_in_a_question_are_matched_across_accents_unicode_forms_and_posses
 
 
 def test_a_question_in_the_article_is_never_the_answer(sample_engine) -> None:  # type: ignore[no-untyped-def]
-    from app.extractive import ExtractiveAnswerer
+    from app.answering.extractive import ExtractiveAnswerer
     from app.types import Passage
 
     text = ("Where will the 2026 Winter Olympics be held this February? The 2026 Winter Olympics will be held "
@@ -108,7 +108,7 @@ def test_a_question_in_the_article_is_never_the_answer(sample_engine) -> None:  
 
 
 def test_an_answer_about_another_year_or_edition_is_a_refusal(sample_engine) -> None:  # type: ignore[no-untyped-def]
-    from app.extractive import ExtractiveAnswerer, figures_in
+    from app.answering.extractive import ExtractiveAnswerer, figures_in
     from app.types import Passage
 
     assert figures_in("Did the 97th Oscars, GLP-1 drugs or 14,000 children in 2026 cost $2.5 billion?") == \

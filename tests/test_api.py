@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
 from app.engine import Engine
-from app.feedback import FeedbackStore, feedback_path
+from app.quality.feedback import FeedbackStore, feedback_path
+from app.web.api import create_app
 from tests.conftest import SAMPLE_DIR, sample_engine_in
 from tests.live_server import uvicorn_server
 
@@ -199,7 +199,7 @@ def test_feedback_is_stored_and_exported(engine: Engine, tmp_path: Path, monkeyp
     assert [(x["id"], x["rating"], x["comment"]) for x in records] == [(1, "down", "wrong quote"), (2, "up", None)]
     assert records[0]["answer"] == {"text": "x"} and records[0]["answer_id"] == "a1"
 
-    from app.cli import main
+    from app.cli.main import main
 
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(engine.settings.data_dir))
     monkeypatch.setenv("NEWSRAG_EMBEDDER", "hash")
@@ -340,7 +340,7 @@ def test_health_ready_widget_docs(shared_engine: Engine, engine: Engine) -> None
 
 def test_serve_reports_a_busy_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    from app.cli import main
+    from app.cli.main import main
 
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSRAG_EMBEDDER", "hash")

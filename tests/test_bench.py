@@ -46,7 +46,7 @@ def test_bench_quick_json_on_the_sample(tmp_path: Path) -> None:
 
 def test_ingest_race_rounds_rotate_and_take_ratios_within_each_round(tmp_path: Path) -> None:
     """The machine's load drifts between turns: ratios are taken inside a round, then the median over rounds."""
-    from eval.bench_race import race
+    from eval.bench.race import race
 
     speed = {("newsrag", 1): 6.0, ("newsrag", 2): 3.0, ("newsrag", 3): 9.0,  # round 2 was a slow round for all
              ("llamaindex-alltext", 1): 2.0, ("llamaindex-alltext", 2): 1.0, ("llamaindex-alltext", 3): 2.0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.chat import RuleCondenser
+from app.answering.condense import RuleCondenser
 from app.engine import Engine
 from app.types import Turn
 

@@ -22,7 +22,7 @@ NOT_ON_THE_ASK_PATH = ["chromadb", "llama_index", "torch", "sentence_transformer
 
 PROBE = """
 import json, sys
-from app import cli
+from app.cli import main as cli
 code = cli.main(["ask", "What did Kerry say about Assad?", "--json"])
 print(json.dumps({"code": code, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
 """

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from app.embed_cache import CachedEmbedder
+from app.answering.embed_cache import CachedEmbedder
 from app.engine import Engine
 from index.embed import HashEmbedder
 

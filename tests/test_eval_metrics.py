@@ -7,11 +7,11 @@ import math
 
 import pytest
 
+from app.answering.support import Verdict
+from app.quality.citations import answer_scores, claims_of, judge_claims
+from app.quality.judges import CountingJudge, JudgeError, parse_verdict
 from app.types import Answer, Citation, Passage
-from app.verify import Verdict
 from eval.agreement import cohen_kappa
-from eval.citations import answer_scores, claims_of, judge_claims
-from eval.judges import CountingJudge, JudgeError, parse_verdict
 from eval.metrics import (
     answer_contains,
     first_gold_rank,

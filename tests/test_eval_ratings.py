@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.errors import NewsragError
+from app.quality.judges import make_judge
+from app.quality.ratings import RatingsStore
 from eval.agreement import agreement, render
 from eval.annotate import annotate
 from eval.dataset import Question
-from eval.judges import make_judge
-from eval.ratings import RatingsStore
 from eval.runner import EvalConfig, score_question
 from tests.gradio_api import request_from
 
@@ -112,7 +112,7 @@ def test_cli_annotate_agreement_and_feedback(results: Path, tmp_path: Path, monk
     assert report["raters"]["dan"] == {"sentences": 2, "answers": 2} and report["items"] == 2
     assert main(["eval", "feedback-dataset"]) == 2
     assert "no feedback yet" in capsys.readouterr().err
-    from app.feedback import FeedbackStore, feedback_path
+    from app.quality.feedback import FeedbackStore, feedback_path
 
     fb = FeedbackStore(feedback_path(tmp_path / "data"))
     fb.add("Who is the defence secretary?", "Ash Carter [1]", "up",
@@ -130,7 +130,7 @@ def test_cli_annotate_agreement_and_feedback(results: Path, tmp_path: Path, monk
 
 def test_evaluate_tab(sample_engine: Any, tmp_path: Path) -> None:
     gr = pytest.importorskip("gradio")
-    from app.ui_eval import MAX_SENTENCES, build_eval_tab
+    from app.web.ui_eval import MAX_SENTENCES, build_eval_tab
 
     store = RatingsStore(tmp_path / "ui.sqlite")
     with gr.Blocks(), gr.Tab("Evaluate"):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from tests.conftest import ROOT, SAMPLE_DIR
 from tests.fake_openai import FakeOpenAI, Reply
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
 from app.engine import Engine
 from app.limits import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TURN_CHARS, TooLarge, recent
 from app.types import Turn
+from app.web.api import create_app
 from tests.conftest import sample_engine_in
 from tests.live_server import uvicorn_server
 

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from app.api import create_app
 from app.engine import Engine
 from app.types import Answer, Event, Turn
+from app.web.api import create_app
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.live_server import uvicorn_server
 
@@ -88,7 +88,7 @@ def test_a_flood_is_read_up_to_max_tokens(llm_engine: Engine, fake_llm: FakeOpen
     streamed = "".join(e.data["text"] for e in events if e.type == "token")
     limit = llm_engine.settings.llm_max_tokens
     print(f"\n{what}: answered in {took:.2f} s, {len(streamed):,} characters read")
-    from app.llm_call import CHARS_PER_TOKEN
+    from app.answering.llm_call import CHARS_PER_TOKEN
 
     assert took < BOUND
     assert sum(e.type == "token" for e in events) <= limit and len(streamed) <= limit * CHARS_PER_TOKEN

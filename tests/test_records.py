@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
-from app.cli import main
+from app.cli.main import main
 from app.engine import Engine
+from app.web.api import create_app
 from index.fields import iso_date
 from index.load import Failure, load_paths
 from index.types import Article

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from tests.chroma_server import CLI, chroma_server, cli_env, free_port, ingest_sample, needs_chroma, stop, wait_http
 
 KERRY = "What did Kerry say about Assad?"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from app.api_security import TOO_MANY
 from app.engine import build_engine
+from app.web.security import TOO_MANY
 from tests.conftest import SAMPLE_DIR, make_settings
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.loadgen import QUESTIONS, Result, Server, client, kind_of, newsrag_serve, percentile, request
@@ -175,7 +175,7 @@ def test_hanging_llm_falls_back_while_others_are_served(served: tuple[Server, Fa
 def test_serve_warms_up_the_llm_client(tmp_path: Path) -> None:
     """Importing openai takes seconds (7 s under this test's load): `newsrag serve` pays it at start, not the first
     user to ask the LLM."""
-    from app.commands_web import _warm_up
+    from app.cli.web import _warm_up
 
     engine = build_engine(make_settings(tmp_path / "data", llm_base_url="http://127.0.0.1:9/v1", llm_model="m"))
     _warm_up(engine)

@@ -1,6 +1,6 @@
-"""The feedback store (app/feedback.py) and the human-ratings store (eval/ratings.py) under concurrent writers in
-threads and processes, and after a writer is SIGKILLed mid-stream: WAL mode, every committed row kept, the file
-intact, and the next writer not blocked by a lock the dead process held."""
+"""The feedback store (app/quality/feedback.py) and the human-ratings store (app/quality/ratings.py) under concurrent
+writers in threads and processes, and after a writer is SIGKILLed mid-stream: WAL mode, every committed row kept, the
+file intact, and the next writer not blocked by a lock the dead process held."""
 
 from __future__ import annotations
 

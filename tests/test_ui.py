@@ -1,4 +1,4 @@
-"""The chat UI's pure formatting helpers (app/ui_format.py): escaping, highlighting, markers, refusals."""
+"""The chat UI's pure formatting helpers (app/web/ui_format.py): escaping, highlighting, markers, refusals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 from app.types import Answer, Citation
-from app.ui_format import (
+from app.web.ui_format import (
     EMPTY_SOURCES,
     ChatTurn,
     answer_html,
@@ -183,8 +183,8 @@ def test_article_rows() -> None:
 def test_build_ui_has_chat_articles_and_evaluate_tabs(sample_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import gradio as gr
 
-    from app.ui import build_ui
-    from eval.ratings import RatingsStore
+    from app.quality.ratings import RatingsStore
+    from app.web.ui import build_ui
 
     class Sink:
         def add(self, question: str, answer_text: str, rating: int, comment: str,

@@ -60,9 +60,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[dict[str, Any]]:
     from app.engine import build_engine
-    from app.feedback import FeedbackStore
-    from app.ui import build_ui
-    from eval.ratings import RatingsStore
+    from app.quality.feedback import FeedbackStore
+    from app.quality.ratings import RatingsStore
+    from app.web.ui import build_ui
 
     tmp = tmp_path_factory.mktemp("ui")
     engine = build_engine(make_settings(tmp / "data", embedder="hash"))
@@ -263,7 +263,7 @@ CSP_VIOLATIONS = ("window.__csp = []; document.addEventListener('securitypolicyv
 def test_served_by_newsrag_serve_it_keeps_its_styles_and_works_under_the_csp(browser: Any, ui: dict[str, Any]) -> None:
     """`build_server` (what `newsrag serve` runs: `gr.mount_gradio_app` plus the security headers) drops Blocks-level
     css/js, so ours must survive it; and the Content-Security-Policy must block nothing the UI or /docs need."""
-    from app.server import build_server
+    from app.web.server import build_server
     from tests.live_server import uvicorn_server
 
     engine = ui["engine"]
@@ -294,8 +294,8 @@ def test_articles_tab_is_read_only_from_another_machine_until_the_token_is_given
     another machine: no upload or remove controls, a line saying why; the token typed in the tab unlocks them (and
     the file upload, which rides on the cookie it sets). Without a token set there is no token field to try."""
     from app.engine import build_engine
-    from app.server import build_server
-    from app.ui_access import LOCAL_ONLY
+    from app.web.server import build_server
+    from app.web.ui_access import LOCAL_ONLY
     from tests.live_server import bound_socket, lan_address, uvicorn_server
 
     lan = lan_address()

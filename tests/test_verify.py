@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.verify import HeuristicJudge, numbers, unbound_numbers
-from app.verify_answer import normalise_markers, split_claims
+from app.answering.claims import normalise_markers, split_claims
+from app.answering.support import HeuristicJudge, numbers, unbound_numbers
 from eval.calibrate_judge import metrics
 from eval.labels import load_pairs
 

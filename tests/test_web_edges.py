@@ -27,13 +27,13 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from app.api import create_app
-from app.api_security import TOKEN_COOKIE, TOO_MANY, ApiError, require_admin
 from app.engine import Engine, build_engine
-from app.feedback import FeedbackStore
-from app.startup import STARTING, Startup
-from app.ui_access import LOCAL_ONLY, NEED_TOKEN, WRONG_TOKEN, UIAccess
-from app.ui_callbacks import UIActions
+from app.quality.feedback import FeedbackStore
+from app.web.api import create_app
+from app.web.security import TOKEN_COOKIE, TOO_MANY, ApiError, require_admin
+from app.web.startup import STARTING, Startup
+from app.web.ui_access import LOCAL_ONLY, NEED_TOKEN, WRONG_TOKEN, UIAccess
+from app.web.ui_callbacks import UIActions
 from tests.conftest import MODEL_CACHE, SAMPLE_DIR, make_settings
 from tests.gradio_api import LOOPBACK, call, file_data, http, request_from, upload
 from tests.live_server import lan_address

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
-from app.api_admin import MAX_UPLOAD_FILES, upload_name
 from app.engine import Engine
 from app.settings import Settings
 from app.types import Event
+from app.web.admin import MAX_UPLOAD_FILES, upload_name
+from app.web.api import create_app
 from index.fields import make_id
 from tests.conftest import sample_engine_in
 from tests.live_server import uvicorn_server
@@ -53,7 +53,7 @@ def assert_secure(r: Any, page: bool = False) -> None:
 # -- headers -------------------------------------------------------------------------------------------------
 @pytest.mark.slow  # builds the Gradio UI
 def test_security_headers_on_pages_api_widget_and_errors(shared_engine: Engine) -> None:
-    from app.server import build_server
+    from app.web.server import build_server
 
     settings = shared_engine.settings.model_copy(update={"rate_limit_per_minute": 3})
     c = TestClient(build_server(settings, shared_engine), base_url=BASE, client=LOCAL)

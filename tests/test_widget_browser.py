@@ -85,7 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from playwright.sync_api import sync_playwright
 
     from app.engine import build_engine
-    from app.server import build_server
+    from app.web.server import build_server
 
     tmp = tmp_path_factory.mktemp("widget")
     (tmp / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")

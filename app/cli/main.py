@@ -1,0 +1,109 @@
+"""The `newsrag` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.errors import NewsragError
+from app.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
+
+EPILOG = """examples:
+  newsrag demo                                   index the bundled sample and open the web UI
+  newsrag ingest ~/news/ more.jsonl              add a folder and a JSONL file of articles
+  newsrag ask "What did Kerry say about Assad?"  a cited answer (add --json for the Answer JSON)
+  newsrag ask --questions qs.jsonl --json        answer a batch, one JSON per line
+  newsrag chat                                   a conversation with follow-up questions
+  newsrag list / newsrag remove ID               what is indexed / take an article out
+  newsrag serve --port 8080                      web UI, HTTP API (/docs) and the embeddable widget
+  newsrag feedback export --output fb.jsonl      the thumbs up/down people gave answers
+
+settings come from NEWSRAG_* variables or a .env file (see .env.example); data lives in NEWSRAG_DATA_DIR
+(default ./newsrag-data)."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsrag", description="Ask questions of your news articles; every claim is "
+                                "cited to an exact quoted passage.", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="add articles (files or folders: .txt .md .html .json .jsonl)")
+    s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="read symlinks inside the folders that point outside them (default: skipped and listed)")
+
+    s = sub.add_parser("list", help="show the indexed articles")
+    s.add_argument("--json", action="store_true", help="one JSON object per article")
+
+    s = sub.add_parser("remove", help="remove an article (by the id `newsrag list` shows)")
+    s.add_argument("article_id", metavar="ID")
+
+    s = sub.add_parser("verify", help="check that the manifest, Chroma and the keyword index agree")
+    s.add_argument("--repair", action="store_true", help="fix what an interrupted ingest left behind")
+
+    s = sub.add_parser("ask", help="answer one question (or a batch with --questions)")
+    s.add_argument("question", nargs="?", help="the question, in quotes")
+    s.add_argument("--questions", type=Path, metavar="FILE.jsonl", help='batch: one {"question": ...} per line')
+    _answer_options(s)
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+
+    s = sub.add_parser("chat", help="an interactive conversation in the terminal (follow-ups understood)")
+    _answer_options(s)
+
+    s = sub.add_parser("demo", help="index the bundled sample articles, then open the web UI")
+    s.add_argument("--terminal", action="store_true", help="terminal chat instead of the web UI")
+    _serve_options(s)
+
+    s = sub.add_parser("serve", help="the web UI, the HTTP API (docs at /docs) and the widget (/widget.js)")
+    _serve_options(s)
+
+    s = sub.add_parser("feedback", help="feedback given on answers (thumbs up/down)")
+    fs = s.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    e = fs.add_parser("export", help="write every feedback record as JSON lines")
+    e.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
+
+    from eval.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    from eval.bench.cli import bench_parser
+
+    bench_parser(sub)
+    return p
+
+
+def _serve_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--host", help="default: NEWSRAG_HOST (127.0.0.1; 0.0.0.0 listens on every interface)")
+    s.add_argument("--port", type=int, help="default: NEWSRAG_PORT (7860; 0 picks a free port)")
+    s.add_argument("--allow-open-writes", action="store_true",
+                   help="listen on a non-loopback --host without NEWSRAG_ADMIN_TOKEN (refused otherwise): uploads "
+                        "and deletes are then taken from any client that looks local, as all do behind a reverse "
+                        "proxy on this machine")
+    s.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="API worker processes (default 1); more than 1 needs NEWSRAG_CHROMA_URL (docs/scaling.md)")
+
+
+def _answer_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--answerer", choices=["extractive", "llm"], help="default: NEWSRAG_ANSWERER (extractive)")
+    s.add_argument("-k", type=int, metavar="N", help="passages to retrieve (default: NEWSRAG_TOP_K)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        from app.cli import commands
+
+        return commands.run(args, Settings())
+    except NewsragError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

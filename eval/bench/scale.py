@@ -1,0 +1,147 @@
+"""Retrieval at corpus sizes: grow an ingested corpus to N chunks, then measure retrieval and answer latency and
+the peak RSS of a serving process (`python -m eval.bench.scale SPEC_JSON`, one process per size).
+
+Growing is honest and deterministic: the source index's articles in order, whole; past its end, copies with new ids
+(`<id>~copy<n>`), the same text, the title suffixed ` (copy n)` (so the content hash differs) and the source chunks'
+vectors (the text is the same, so it is not embedded again: ingest speed is measured on its own). No paraphrases,
+no synthetic text; the quotes of each article are copied too.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.bench.measure import peak_rss_mb, percentiles
+
+WRITE_BATCH = 2048
+
+
+def grow(source: Path, size: int, out: Path) -> dict[str, Any]:
+    """Write an index of ~`size` chunks to `out` from the index in `source`; returns what it cost."""
+    from index.keyword import KeywordIndex
+    from index.manifest import Manifest
+    from index.store import ChromaStore
+    from index.types import Article, Chunk, Quote
+
+    src, src_store = Manifest(source / "manifest.sqlite"), ChromaStore(source)
+    rows = src.chunk_rows()
+    vectors = _vectors(src_store, [r["id"] for r in rows])
+    quotes: dict[str, list[dict[str, Any]]] = {}
+    for q in src.db.execute('SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
+                            "JOIN articles a ON a.id = q.article_id"):
+        quotes.setdefault(q["article_id"], []).append(dict(q))
+    by_article: dict[str, list[Any]] = {}
+    for r in rows:
+        by_article.setdefault(r["article_id"], []).append(r)
+    originals = src.articles(by_article)
+
+    dest = Manifest(out / "manifest.sqlite")
+    dest.claim_embedder(str(src.meta("embed_model")), str(src.meta("embed_backend")), src.meta("embed_recipe") or "")
+    store, keyword = ChromaStore(out), KeywordIndex(out, dest)
+    seconds = {"write_chroma": 0.0, "write_manifest": 0.0}
+    total, copy = 0, 0
+    items: list[tuple[Article, list[Chunk], list[Quote]]] = []
+    pending: list[tuple[Chunk, np.ndarray]] = []
+    while total < size:
+        for article_id, chunk_rows in by_article.items():
+            if total >= size:
+                break
+            base = originals[article_id]
+            article = base if copy == 0 else base.model_copy(
+                update={"id": f"{base.id}~copy{copy}", "title": f"{base.title} (copy {copy})"})
+            chunks = [Chunk(id=f"{article.id}:{article.sha256[:10]}:{n}", article_id=article.id, ordinal=n,
+                            start=r["start"], end=r["end"], text=base.text[r["start"]:r["end"]])
+                      for n, r in enumerate(chunk_rows)]
+            items.append((article, chunks, [Quote(**{**q, "article_id": article.id})
+                                            for q in quotes.get(article_id, [])]))
+            pending += [(c, vectors[r["id"]]) for c, r in zip(chunks, chunk_rows, strict=True)]
+            total += len(chunks)
+            if len(pending) >= WRITE_BATCH:
+                _flush(store, dest, items, pending, seconds)
+                items, pending = [], []
+        copy += 1
+    _flush(store, dest, items, pending, seconds)
+    t0 = time.perf_counter()
+    keyword.rebuild()
+    seconds["write_bm25"] = time.perf_counter() - t0
+    return {"chunks": total, "articles": dest.count(), "copies": copy - 1,
+            **{f"{k}_s": round(v, 1) for k, v in seconds.items()}}
+
+
+def _vectors(store: Any, ids: list[str]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for i in range(0, len(ids), 5000):
+        got = store.collection.get(ids=ids[i:i + 5000], include=["embeddings"])
+        out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+    return out
+
+
+def _flush(store: Any, manifest: Any, items: list[Any], pending: list[Any], seconds: dict[str, float]) -> None:
+    if not pending:
+        return
+    t0 = time.perf_counter()
+    store.add([c for c, _ in pending], np.stack([v for _, v in pending]), {a.id: a.title for a, _, _ in items})
+    t1 = time.perf_counter()
+    manifest.commit(items)
+    seconds["write_chroma"] += t1 - t0
+    seconds["write_manifest"] += time.perf_counter() - t1
+
+
+def serve(spec: dict[str, Any]) -> dict[str, Any]:
+    """Open the index like `newsrag serve` does, warm it, then time retrieval and answers over the questions."""
+    from app.answering.retrieve import HybridRetriever
+    from app.engine import build_engine
+    from app.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=spec["data_dir"], embedder="minilm",  # type: ignore[call-arg]
+                        embed_backend=spec["backend"], model_cache_dir=spec["models_dir"])
+    engine = build_engine(settings)
+    questions: list[str] = spec["questions"]
+    for q in questions[:3]:
+        engine.ask(q)  # warm: model, HNSW and BM25 loaded
+    # Answering caches embeddings (app/answering/embed_cache.py): retrieval is timed without that cache (every question
+    # embedded afresh), and answers are timed empty-cache-first: `answer` is each question's first asking (only what
+    # earlier questions brought is cached), `answer_repeat` the same questions asked again.
+    raw = getattr(engine.embedder, "inner", engine.embedder)
+    retriever = HybridRetriever(raw, engine.store, engine.keyword, engine.manifest)
+    getattr(engine.embedder, "clear", lambda: None)()
+    k = settings.top_k
+    timings: dict[str, list[float]] = {"retrieve": [], "embed": [], "dense": [], "bm25": [], "answer": [],
+                                       "answer_repeat": []}
+    for repeat in range(spec.get("repeats", 1)):
+        for q in questions:
+            t0 = time.perf_counter()
+            retriever.retrieve(q, k)
+            t1 = time.perf_counter()
+            vector = raw.embed([q])[0]
+            t2 = time.perf_counter()
+            engine.store.query(vector, 4 * k)
+            t3 = time.perf_counter()
+            engine.keyword.query(q, 4 * k)
+            t4 = time.perf_counter()
+            engine.ask(q)
+            t5 = time.perf_counter()
+            answer = "answer_repeat" if repeat else "answer"
+            for name, (a, b) in {"retrieve": (t0, t1), "embed": (t1, t2), "dense": (t2, t3), "bm25": (t3, t4),
+                                 answer: (t4, t5)}.items():
+                timings[name].append((b - a) * 1000)
+    return {"chunks": engine.store.count(), "peak_rss_mb": peak_rss_mb(),
+            **{name: percentiles(samples) for name, samples in timings.items()}}
+
+
+def main(argv: list[str]) -> int:
+    from app.settings import go_offline
+
+    go_offline()
+    print(json.dumps(serve(json.loads(argv[0]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
