@@ -17,9 +17,11 @@ from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
 from app.types import Answer, Event, Turn
-from index.embed import Embedder, make_embedder
-from index.ingest import IndexBusy, Indexer, IngestReport, Progress, VerifyReport
+from index.embedding.base import Embedder
+from index.embedding.factory import make_embedder
+from index.ingest import Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex
+from index.lock import IndexBusy
 from index.manifest import Manifest
 from index.store import ChromaStore
 from index.types import Article
@@ -142,7 +144,7 @@ def busy_is_an_error() -> Iterator[None]:
 def check_embedder(manifest: Manifest, embedder: Embedder, data_dir: Path) -> None:
     """Refuse to mix vectors of two embedders (or backends, or exported-model recipes) in one index; an empty index
     adopts this one."""
-    recipe = getattr(embedder, "recipe", "")
+    recipe = embedder.recipe
     recorded = manifest.claim_embedder(embedder.name, embedder.backend, recipe)
     if recorded is None:
         return
@@ -172,8 +174,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     data_dir.mkdir(parents=True, exist_ok=True)
     embedder = make_embedder(settings.embedder, settings.embed_batch_size, settings.embed_backend,
                              settings.models_dir())
-    if hasattr(embedder, "preload"):
-        embedder.preload()  # the model loads while Chroma and the rest are imported
+    embedder.preload()  # the model loads while Chroma and the rest are imported
     manifest = Manifest(data_dir / "manifest.sqlite")
     check_embedder(manifest, embedder, data_dir)
     store = ChromaStore(data_dir, settings.chroma_url)

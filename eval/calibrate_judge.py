@@ -27,7 +27,7 @@ def metrics(predicted: list[bool], gold: list[bool]) -> dict[str, float]:
 def main() -> None:
     go_offline()
     from app.answering.support import THRESHOLD, HeuristicJudge
-    from index.embed import MiniLMEmbedder
+    from index.embedding.minilm import MiniLMEmbedder
 
     pairs, skipped = load_pairs()
     judge = HeuristicJudge(MiniLMEmbedder(), threshold=0.0)

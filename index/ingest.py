@@ -7,19 +7,17 @@ Anything in Chroma that the manifest does not list is an orphan, removed by `rec
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from index.chunk import Chunker
-from index.embed import Embedder
+from index.embedding.base import Embedder
 from index.keyword import KeywordIndex
 from index.load import Failure, load_paths
+from index.lock import write_lock
 from index.manifest import Manifest
 from index.quotes import extract_quotes
 from index.store import ChromaStore
@@ -60,34 +58,6 @@ class IngestReport:
         lines += [f"  note: {f.path}: {f.reason}" for f in self.notes]
         lines += [f"  repaired: {r}" for r in self.repaired]
         return "\n".join(lines)
-
-
-class IndexBusy(Exception):
-    """Another process holds the write lock of this data dir."""
-
-
-@contextmanager
-def write_lock(data_dir: Path) -> Iterator[None]:
-    """One writer at a time per data dir; a second writer is refused at once (readers are never blocked)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "write.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            pid = handle.read().strip() or "unknown"
-            raise IndexBusy(f"index is busy (pid {pid}): another newsrag process is writing to {data_dir}; "
-                            "try again when it has finished") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from index.lock import IndexBusy, write_lock
 from index.manifest import Manifest
 from index.text import tokens
 
@@ -93,8 +94,6 @@ class KeywordIndex:
         return True
 
     def _ensure(self) -> None:
-        from index.ingest import IndexBusy, write_lock
-
         generation = self.manifest.generation()
         if self._generation == generation or self._load(generation):
             return

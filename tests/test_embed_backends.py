@@ -29,8 +29,8 @@ SENTENCES = [
 
 @pytest.mark.slow
 def test_onnx_backends_match_torch_fp32() -> None:
-    from index.embed import MiniLMEmbedder
-    from index.embed_onnx import OnnxMiniLMEmbedder
+    from index.embedding.minilm import MiniLMEmbedder
+    from index.embedding.onnx_minilm import OnnxMiniLMEmbedder
 
     reference = MiniLMEmbedder().embed(SENTENCES)
     fp32 = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=False).embed(SENTENCES)
@@ -52,7 +52,8 @@ def test_warm_onnx_process_never_imports_torch(tmp_path: Path) -> None:
             f"e.ingest([Path({str(SAMPLE_DIR)!r})]); e.ask('What did Kerry say about Assad?'); "
             "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]; "
             "assert not bad, bad")
-    subprocess.run([sys.executable, "-c", "from index.onnx_export import exported_model; from tests.conftest import "
+    subprocess.run([sys.executable, "-c", "from index.embedding.onnx_export import exported_model; "
+                    "from tests.conftest import "
                     "MODEL_CACHE; exported_model(MODEL_CACHE, True)"], cwd=ROOT, check=True)  # the one-off export
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -76,7 +77,7 @@ def test_manifest_records_the_embedder_and_refuses_another(tmp_path: Path) -> No
 def test_an_index_remembers_the_export_recipe_and_refuses_another(tmp_path: Path) -> None:
     from app.engine import check_embedder
     from app.errors import ConfigError
-    from index.embed import HashEmbedder
+    from index.embedding.hashing import HashEmbedder
 
     manifest = Manifest(tmp_path / "m.sqlite")
     assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None
@@ -122,8 +123,8 @@ TRICKY = ["Ça coûte 3,5 milliards d’euros — selon l’AFP.", "東京で会
 def test_memoised_word_pieces_equal_the_tokenizer() -> None:
     from tokenizers import Tokenizer
 
-    from index.embed import WordPieces
-    from index.onnx_export import model_dir
+    from index.embedding.base import WordPieces
+    from index.embedding.onnx_export import model_dir
 
     reference = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
     reference.no_padding()  # the file pads to 128 and truncates

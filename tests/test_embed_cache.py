@@ -9,7 +9,7 @@ import pytest
 
 from app.answering.embed_cache import CachedEmbedder
 from app.engine import Engine
-from index.embed import HashEmbedder
+from index.embedding.hashing import HashEmbedder
 
 
 class Recording(HashEmbedder):

@@ -13,7 +13,8 @@ import pytest
 
 from app.engine import Engine
 from index.chunk import Chunker
-from index.embed import HashEmbedder, MiniLMEmbedder
+from index.embedding.hashing import HashEmbedder
+from index.embedding.minilm import MiniLMEmbedder
 from index.load import load_file
 from index.quotes import extract_quotes
 from index.types import Article

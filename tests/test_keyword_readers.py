@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.engine import Engine
-from index.ingest import write_lock
 from index.keyword import KeywordIndex
+from index.lock import write_lock
 from index.manifest import Manifest
 
 BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"

@@ -9,7 +9,7 @@ from app.types import Answer, Citation, Event, Passage
 
 if TYPE_CHECKING:
     from app.settings import Settings
-    from index.embed import Embedder
+    from index.embedding.base import Embedder
 
 
 class Answerer(Protocol):

@@ -13,7 +13,7 @@ from app.answering.base import citation, events_for, refusal
 from app.answering.retrieve import speaker_question
 from app.answering.support import fold, name_in
 from app.types import Answer, Event, Passage, SentenceVerdict
-from index.embed import Embedder
+from index.embedding.base import Embedder
 from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stems
 
 

@@ -21,7 +21,7 @@ from app.answering.support import HeuristicJudge, Judge
 from app.errors import ConfigError
 from app.settings import Settings
 from app.types import Answer, Event, Passage, Turn
-from index.embed import Embedder
+from index.embedding.base import Embedder
 
 log = logging.getLogger(__name__)
 REFUSAL_TOKEN = "NOT_IN_ARTICLES"

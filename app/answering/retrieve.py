@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from app.types import Passage
-from index.embed import Embedder
+from index.embedding.base import Embedder
 from index.keyword import KeywordIndex
 from index.manifest import Manifest
 from index.store import ChromaStore

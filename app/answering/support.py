@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embed import Embedder
+from index.embedding.base import Embedder
 from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem, stems
 
 NEG_CLOSE = 0.3  # how much of the passage sentence a claim must reuse before a negation flip counts

@@ -16,7 +16,7 @@ from app.answering.support import Judge, Verdict
 
 if TYPE_CHECKING:
     from app.settings import Settings
-    from index.embed import Embedder
+    from index.embedding.base import Embedder
 
 _LABEL = re.compile(r"^\W*(SUPPORTED|NOT[ _]SUPPORTED|UNSUPPORTED)\b\W*(.*)$", re.I | re.S)
 

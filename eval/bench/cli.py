@@ -142,7 +142,7 @@ def _cosine(work: Path, backends: list[str]) -> dict[str, Any]:
 
 
 def _export_models(models: Path, backends: list[str]) -> None:
-    from index.onnx_export import exported_model
+    from index.embedding.onnx_export import exported_model
 
     for b in backends:
         if b.startswith("onnx"):

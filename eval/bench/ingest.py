@@ -85,7 +85,7 @@ def run_llamaindex(spec: dict[str, Any]) -> dict[str, Any]:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from index.onnx_export import model_dir
+    from index.embedding.onnx_export import model_dir
 
     LlamaSettings.llm = None  # a MockLLM: nothing here may reach OpenAI
     embed_model = HuggingFaceEmbedding(model_name=str(model_dir()), device="cpu")

@@ -72,7 +72,7 @@ class Coverage:
     def __init__(self) -> None:
         from tokenizers import Tokenizer
 
-        from index.onnx_export import model_dir
+        from index.embedding.onnx_export import model_dir
 
         self.tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self.tok.no_truncation()

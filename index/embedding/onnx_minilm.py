@@ -18,6 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from index.embedding.base import minilm_tokenizer
+from index.embedding.onnx_export import EXPORT_VERSION, exported_model, exported_path, model_dir
+
 MAX_TOKENS = 256
 
 
@@ -26,12 +29,8 @@ class OnnxMiniLMEmbedder:
     dim = 384
 
     def __init__(self, cache_dir: Path, quantized: bool = True, batch_size: int = 8, threads: int = 0):
-        from index.onnx_export import model_dir
-
         self.cache_dir, self.quantized = Path(cache_dir), quantized
         self.backend = "onnx-int8" if quantized else "onnx"
-        from index.onnx_export import EXPORT_VERSION
-
         self.recipe = f"export v{EXPORT_VERSION}"  # recorded in the manifest: a new recipe makes different vectors
         self.batch_size, self.threads = max(1, batch_size), threads
         self.path = model_dir()
@@ -43,8 +42,6 @@ class OnnxMiniLMEmbedder:
     def preload(self) -> None:
         """Open the model in a background thread (ONNX Runtime releases the GIL while it loads), so it overlaps
         the importing the caller does meanwhile; a no-op until the model has been exported once."""
-        from index.onnx_export import exported_path
-
         if self._session is None and exported_path(self.cache_dir, self.quantized, self.path).exists():
             threading.Thread(target=lambda: self.session, name="newsrag-onnx-load").start()
 
@@ -58,8 +55,6 @@ class OnnxMiniLMEmbedder:
     def _open(self) -> Any:
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         import onnxruntime as ort
-
-        from index.onnx_export import exported_model
 
         model = exported_model(self.cache_dir, self.quantized, self.path)
         options = ort.SessionOptions()
@@ -111,6 +106,4 @@ class OnnxMiniLMEmbedder:
             return self._executor
 
     def tokenizer(self) -> Callable[[str], list]:
-        from index.embed import minilm_tokenizer
-
         return minilm_tokenizer(self.path)
