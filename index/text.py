@@ -79,6 +79,14 @@ def stems(text: str) -> set[str]:
     return set(tokens(text))
 
 
+def coverage(want: set[str], text: str, if_empty: float) -> float:
+    """The share of the stems `want` that `text` holds; `if_empty` when there are none (callers differ: a claim
+    with no content words is trivially held, a question with none matches nothing)."""
+    if not want:
+        return if_empty
+    return len(want & stems(text)) / len(want)
+
+
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
     r"|\byou are now\b|\bdeveloper mode\b|\bjailbreak\b|(^|\s)(system|assistant)\s*:"

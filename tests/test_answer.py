@@ -84,7 +84,8 @@ def test_a_prolific_speaker_only_sends_the_most_on_topic_quotes_to_the_model() -
 def test_names_in_a_question_are_matched_across_accents_unicode_forms_and_possessives() -> None:
     import unicodedata
 
-    from app.answering.extractive import names_in, unmentioned
+    from app.answering.names import question_names as names_in
+    from app.answering.names import unmentioned
     from app.types import Passage
 
     q = "Where was ousted President Nicolás Maduro captured after Texas's ruling on Wednesday in the New York-area?"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Protocol
 
+from app.answering.names import person_names
 from app.answering.retrieve import speaker_question
 from app.types import Turn
 
@@ -17,9 +18,6 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 _AND_X = re.compile(r"^\s*(?:and|what about|how about|and what about|what of)\s+(?P<x>[^?]+?)\s*\??\s*$", re.I)
-_NAME = re.compile(r"\b([A-Z][\w’'\-]+(?:\s+(?:al-)?[A-Z][\w’'\-]+)*)")
-_LEADING = {"What", "When", "Where", "Who", "Why", "How", "Which", "Did", "Does", "Do", "Is", "Are", "Was",
-            "Were", "And", "The", "A", "An", "In", "On", "Has", "Have", "Can", "Could", "Will", "Would", "I"}
 _DEICTIC = re.compile(r"\b(that|this|the|those|these)\s+(war|conflict|strikes?|attacks?|campaign|decision|"
                       r"move|deal|plan|report|intervention|operation|crisis|statement|meeting|talks)\b", re.I)
 
@@ -28,15 +26,6 @@ class Condenser(Protocol):
     def rewrite(self, question: str, history: list[Turn]) -> str | None:
         """A standalone version of `question`, or None when it already stands alone."""
         ...
-
-
-def names(text: str) -> list[str]:
-    out: list[str] = []
-    for m in _NAME.finditer(text):
-        words = [w for w in m.group(1).split() if w not in _LEADING]
-        if words and " ".join(words) not in out:
-            out.append(" ".join(words))
-    return out
 
 
 def previous_question(history: list[Turn]) -> str | None:
@@ -52,9 +41,9 @@ class RuleCondenser:
         if not prev:
             return None
         asked = speaker_question(prev)
-        prev_names = names(prev)
+        prev_names = person_names(prev)
         person = asked.speaker if asked else (prev_names[0] if prev_names else None)
-        topic = names(asked.topic) if asked and asked.topic else [n for n in prev_names if n != person]
+        topic = person_names(asked.topic) if asked and asked.topic else [n for n in prev_names if n != person]
         m = _AND_X.match(question)
         if m:
             x = m.group("x").strip()
@@ -67,7 +56,7 @@ class RuleCondenser:
         if person:
             out = re.sub(r"\b(he|she|him)\b", person, out, flags=re.I)
             out = re.sub(r"\b(his|her)\b", f"{person}'s", out, flags=re.I)
-        new_names = names(out)
+        new_names = person_names(out)
         needs_topic = _DEICTIC.search(out) or re.search(r"\b(it|they|them|there|that)\b", out, re.I)
         carry = [n for n in (topic or prev_names) if n not in new_names and n not in out]
         if needs_topic and carry:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.answering.base import citation, events_for, refusal
+from app.answering.names import question_names, unmentioned
 from app.answering.retrieve import speaker_question
-from app.answering.support import fold, name_in
 from app.types import Answer, Event, Passage, SentenceVerdict
 from index.embedding.base import Embedder
-from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stems
+from index.text import content_words, coverage, looks_like_injection, sentence_spans, stems
 
 
 @dataclass
@@ -24,29 +24,6 @@ class Candidate:
     end: int
     text: str
     score: float = 0.0
-
-
-_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
-                      "june july august september october november december".split())
-
-
-def names_in(question: str) -> list[str]:
-    """Capitalised words of the question that are not its first word, common words or calendar words: likely
-    names. A possessive is dropped ("Texas's" -> "Texas"), and so is a lower-case tail ("York-area" -> "York")."""
-    found = re.findall(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'\-]+)", question.strip())
-    out = []
-    for word in found:
-        word = re.sub(r"-[a-z][\w-]*$", "", word.strip("’'").removesuffix("’s").removesuffix("'s"))
-        if len(word) > 1 and word.lower() not in STOPWORDS and word.lower() not in _CALENDAR:
-            out.append(word)
-    return out
-
-
-def unmentioned(names: list[str], passages: list[Passage]) -> list[str]:
-    """The names no passage mentions, compared without accents or Unicode form ('Nicolás' in any spelling) and
-    allowing a demonym or an acronym (app/answering/support.py:name_in)."""
-    texts = [(fold(p.text), p.text) for p in passages]
-    return [n for n in names if not any(name_in(n, folded, text) for folded, text in texts)]
 
 
 _FIGURE = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,-])\d{2,}(?:\.\d+)?|(?<![\w.,-])\d\.\d+")
@@ -82,10 +59,8 @@ def expected_type(question: str) -> re.Pattern[str] | None:
 
 
 def lexical(query_stems: set[str], text: str) -> float:
-    if not query_stems:
-        return 0.0
-    have = stems(text)
-    return len(query_stems & have) / len(query_stems)
+    """How much of the question's content a sentence holds (a question with no content words: none)."""
+    return coverage(query_stems, text, if_empty=0.0)
 
 
 class ExtractiveAnswerer:
@@ -104,7 +79,7 @@ class ExtractiveAnswerer:
         quotes = [p for p in passages if p.kind == "quote"]
         focus = (asked.topic or question) if asked and quotes else question
         pool = quotes if asked and quotes else [p for p in passages if p.kind == "chunk"]
-        missing = unmentioned(names_in(question), passages)
+        missing = unmentioned(question_names(question), passages)
         if missing and not (asked and quotes):
             return refusal(question, f"no retrieved passage mentions {', '.join(missing)}.", self.name, passages)
         candidates = self._candidates(pool)

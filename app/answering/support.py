@@ -16,8 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
+from app.answering.names import claim_names, fold, name_in
 from index.embedding.base import Embedder
-from index.text import STOPWORDS, content_words, looks_like_injection, sentence_spans, stem, stems
+from index.text import content_words, coverage, looks_like_injection, sentence_spans, stem, stems
 
 NEG_CLOSE = 0.3  # how much of the passage sentence a claim must reuse before a negation flip counts
 THRESHOLD = 0.65  # see module docstring; re-run the calibration when the scoring changes
@@ -30,7 +31,6 @@ _NEG = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cann
 # Opposite verbs: a sentence using one where its best passage sentence uses the other is flipped.
 OPPOSITES = [("accept", "declin"), ("accept", "reject"), ("win", "lost"), ("won", "lost"), ("rise", "fell"),
              ("rose", "fell"), ("increas", "decreas"), ("approv", "reject"), ("gain", "los"), ("up", "down")]
-_CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -45,21 +45,6 @@ class Verdict:
 
 class Judge(Protocol):
     def judge(self, sentence: str, passage: str) -> Verdict: ...
-
-
-def names(text: str) -> set[str]:
-    out = set()
-    for m in _CAPS.finditer(text):
-        word = m.group().strip("’'").removesuffix("’s").removesuffix("'s")
-        at_start = m.start() == 0 or text[max(0, m.start() - 2):m.start()].strip() in {".", "“", '"', "!", "?"}
-        if word.lower() in STOPWORDS or (at_start and word.lower() in _COMMON_STARTS):
-            continue
-        out.add(word.lower())
-    return out
-
-
-_COMMON_STARTS = {"the", "a", "an", "in", "on", "at", "but", "and", "it", "this", "that", "they", "he", "she",
-                  "we", "according", "however", "after", "before", "when", "while", "since", "as", "speaking"}
 
 
 def numbers(text: str) -> set[str]:
@@ -97,7 +82,7 @@ class HeuristicJudge:
             reason = "the matching passage text is an instruction to a model, not reporting"
             return Verdict(False, score, reason, bs, be)
         lower = fold(passage)
-        missing = sorted(n for n in names(plain) if not name_in(n, lower, passage))
+        missing = sorted(n for n in claim_names(plain) if not name_in(n, lower, passage))
         if missing:
             return Verdict(False, score, f"names not in the passage: {', '.join(missing)}", bs, be)
         nums = sorted(n for n in numbers(plain) if n not in numbers(passage))
@@ -118,30 +103,8 @@ class HeuristicJudge:
 
 
 def lexical(sentence: str, passage: str) -> float:
-    want = stems(sentence)
-    if not want:
-        return 1.0
-    have = stems(passage)
-    return len(want & have) / len(want)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: 'Nicolás' matches 'Nicolas'."""
-    import unicodedata
-
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-
-
-def name_in(name: str, folded_passage: str, passage: str) -> bool:
-    name = fold(name)
-    if name in folded_passage:
-        return True
-    if len(name) >= 6 and name[: len(name) - 2] in folded_passage:  # Syrian/Syria, Venezuelan/Venezuela
-        return True
-    if name.isalpha() and 2 <= len(name) <= 5:  # an acronym spelled out: ICE, FAA
-        pattern = r"\b" + r"\W+(?:(?:and|of|the|for)\W+)*".join(f"{c}\\w*" for c in name.upper())
-        return re.search(pattern, passage) is not None
-    return False
+    """How much of the sentence's content the passage holds (a sentence with no content words is fully held)."""
+    return coverage(stems(sentence), passage, if_empty=1.0)
 
 
 def _around(text: str, start: int, end: int) -> set[str]:
