@@ -9,29 +9,34 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.answering.base import Answerer, make_answerer
-from app.answering.condense import Condenser, RuleCondenser, make_condenser
+from app.answering.base import Answerer
+from app.answering.condense import Condenser
 from app.answering.embed_cache import CachedEmbedder
-from app.answering.retrieve import HybridRetriever
+from app.answering.registry import ANSWERERS, CONDENSERS, RERANKERS
+from app.answering.rerank import Passthrough, Reranker
+from app.answering.retrieve import HybridRetriever, Retriever
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
-from app.types import Answer, Event, Turn
+from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
 from index.embedding.base import Embedder
 from index.embedding.factory import make_embedder
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, KeywordStore
 from index.lock import IndexBusy
 from index.manifest import Manifest
-from index.store import ChromaStore
+from index.store import ChromaStore, Store
 from index.types import Article
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder, manifest: Manifest, store: ChromaStore,
-                 keyword: KeywordIndex, indexer: Indexer, retriever: HybridRetriever):
+    """question -> condense (follow-ups) -> retrieve -> rerank -> answer, and the index's ingest/remove/verify."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, manifest: Manifest, store: Store,
+                 keyword: KeywordStore, indexer: Indexer, retriever: Retriever, reranker: Reranker | None = None):
         self.settings, self.embedder, self.manifest, self.store = settings, embedder, manifest, store
         self.keyword, self.indexer, self.retriever = keyword, indexer, retriever
+        self.reranker: Reranker = reranker or Passthrough()  # no second stage unless one is given
         self._answerers: dict[str, Answerer] = {}
         self._condensers: dict[str, Condenser] = {}
         self._ready_lock = threading.Lock()  # Chroma's client must not be opened by two threads at once
@@ -40,22 +45,23 @@ class Engine:
     def answerer(self, kind: str | None = None) -> Answerer:
         kind = kind or self.settings.answerer
         if kind not in self._answerers:
-            self._answerers[kind] = make_answerer(kind, self.settings, self.embedder)
+            self._answerers[kind] = ANSWERERS.factory(kind)(self.settings, self.embedder)
         return self._answerers[kind]
 
     def condenser(self, kind: str | None = None) -> Condenser:
-        """The LLM rewrites follow-ups when it answers them; otherwise the deterministic rules do."""
-        kind = kind or self.settings.answerer
-        if kind not in self._condensers:
-            self._condensers[kind] = make_condenser(self.settings) if kind == "llm" else RuleCondenser()
-        return self._condensers[kind]
+        """The condenser the answerer names (app/answering/registry.py): the LLM rewrites follow-ups when it
+        answers them; otherwise the deterministic rules do."""
+        name = ANSWERERS.entry(kind or self.settings.answerer).options.get("condenser", "rules")
+        if name not in self._condensers:
+            self._condensers[name] = CONDENSERS.factory(name)(self.settings)
+        return self._condensers[name]
 
     def ask(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
             k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
         final: Answer | None = None
         for event in self.ask_stream(question, history, answerer, k, filters):
-            if event.type == "done":
-                final = Answer.model_validate(event.data["answer"])
+            if isinstance(event, DoneEvent):
+                final = event.answer
         assert final is not None, "the stream always ends with done"
         return final
 
@@ -67,22 +73,23 @@ class Engine:
         rewritten = self.condenser(answerer).rewrite(question, history) if history else None
         query = rewritten or question
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve(query, k or self.settings.top_k, filters)
+        k = k or self.settings.top_k
+        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, filters), k)
         t2 = time.perf_counter()
         if rewritten:
-            yield Event(type="notice", data={"rewritten_query": rewritten, "text": f"Searching for: {rewritten}"})
+            yield NoticeEvent(text=f"Searching for: {rewritten}", rewritten_query=rewritten)
         for event in chosen.stream(query, passages):
-            if event.type != "done":
+            if not isinstance(event, DoneEvent):
                 yield event
                 continue
-            answer = Answer.model_validate(event.data["answer"])
+            answer = event.answer
             t3 = time.perf_counter()
             answer.question = question
             answer.rewritten_query = rewritten
             answer.settings_hash = self.settings.fingerprint()
             answer.timings_ms = {"condense": _ms(t0, t1), "retrieve": _ms(t1, t2), "answer": _ms(t2, t3),
                                  "total": _ms(t0, t3), **answer.timings_ms}
-            yield Event(type="done", data={"answer": answer.model_dump()})
+            yield DoneEvent(answer=answer)
 
     def _check(self, question: str, history: list[Turn] | None) -> str:
         question = (question or "").strip()
@@ -186,4 +193,5 @@ def build_engine(settings: Settings | None = None) -> Engine:
     # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
     retriever = HybridRetriever(answering, store, keyword, manifest)
-    return Engine(settings, answering, manifest, store, keyword, indexer, retriever)
+    reranker = RERANKERS.factory(settings.reranker)(settings, answering)
+    return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker)

@@ -6,9 +6,13 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import AfterValidator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.answering.registry import ANSWERERS, RERANKERS
+from index.embedding.factory import EMBEDDERS
 
 # Libraries that phone home or reach for a model hub read these at import time, so they are set
 # here, once, before the wiring imports them. They are constants of the product, not user settings.
@@ -42,7 +46,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = None
 
     # indexing
-    embedder: Literal["minilm", "hash"] = "minilm"
+    embedder: Annotated[str, AfterValidator(EMBEDDERS.check)] = "minilm"
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     embed_batch_size: int = 8
     chunk_tokens: int = 200
@@ -52,7 +56,8 @@ class Settings(BaseSettings):
 
     # retrieval and answering
     top_k: int = 6
-    answerer: Literal["extractive", "llm"] = "extractive"
+    answerer: Annotated[str, AfterValidator(ANSWERERS.check)] = "extractive"
+    reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
     max_sentences: int = 3
     min_support: float = 0.42
 
@@ -78,8 +83,8 @@ class Settings(BaseSettings):
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""
-        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "max_sentences",
-                "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported")
+        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "reranker",
+                "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 

@@ -72,8 +72,51 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
-class Event(BaseModel):
-    """A streaming event: token, sentence_verified, citation, notice, done (always last, carries the Answer)."""
+class TokenEvent(BaseModel):
+    """A piece of answer text as it is written."""
 
-    type: Literal["token", "sentence_verified", "citation", "notice", "done"]
-    data: dict[str, Any] = Field(default_factory=dict)
+    type: Literal["token"] = "token"
+    text: str
+
+
+class NoticeEvent(BaseModel):
+    """Something the user should know now; `reset`: the text streamed so far is withdrawn (a fallback follows)."""
+
+    type: Literal["notice"] = "notice"
+    text: str
+    reset: bool = False
+    rewritten_query: str | None = None
+
+
+class SentenceEvent(BaseModel):
+    """One answer sentence checked against the passages it cites, while the answer streams."""
+
+    type: Literal["sentence_verified"] = "sentence_verified"
+    index: int
+    verdict: SentenceVerdict
+
+
+class CitationEvent(BaseModel):
+    type: Literal["citation"] = "citation"
+    citation: Citation
+
+
+class DoneEvent(BaseModel):
+    """Always the last event of a stream: the final Answer."""
+
+    type: Literal["done"] = "done"
+    answer: Answer
+
+
+Event = TokenEvent | NoticeEvent | SentenceEvent | CitationEvent | DoneEvent
+
+
+def payload(event: Event) -> dict[str, Any]:
+    """An event's JSON on the wire (the SSE `data:` line the widget and API clients read)."""
+    if isinstance(event, SentenceEvent):
+        return {"index": event.index, **event.verdict.model_dump()}
+    if isinstance(event, CitationEvent):
+        return event.citation.model_dump()
+    if isinstance(event, DoneEvent):
+        return {"answer": event.answer.model_dump()}
+    return event.model_dump(exclude={"type"}, exclude_none=True)

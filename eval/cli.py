@@ -16,7 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.answering.registry import ANSWERERS
+from app.cli.plugins import PluginCommand
 from app.errors import NewsragError
+from app.quality.judges import JUDGES
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -37,9 +40,8 @@ def add_eval_parser(sub: Any) -> None:
     s.add_argument("--dataset", type=Path, metavar="Q.jsonl", help="questions (see docs/eval.md for the fields)")
     s.add_argument("--corpus", type=Path, action="append", metavar="PATH",
                    help="articles: files or folders `newsrag ingest` takes (repeatable)")
-    s.add_argument("--answerer", choices=["extractive", "llm"], help="default: NEWSRAG_ANSWERER (extractive)")
-    s.add_argument("--judge", choices=["offline", "llm"], default="offline",
-                   help="offline: the heuristic judge (default); llm: an OpenAI-compatible endpoint")
+    s.add_argument("--answerer", choices=ANSWERERS.names(), help="default: NEWSRAG_ANSWERER (extractive)")
+    s.add_argument("--judge", choices=JUDGES.names(), default="offline", help=JUDGES.describe())
     s.add_argument("--judge-base-url", help="the LLM judge's endpoint (default: NEWSRAG_LLM_BASE_URL)")
     s.add_argument("--judge-model", help="the LLM judge's model (default: NEWSRAG_LLM_MODEL)")
     s.add_argument("--k", "-k", type=int, metavar="N", help="passages the answerer gets (default: NEWSRAG_TOP_K)")
@@ -179,3 +181,6 @@ def feedback_command(engine: Engine, args: argparse.Namespace) -> int:
 
     write_jsonl(feedback_dataset(FeedbackStore(path).export()), args.output, "questions")
     return 0
+
+
+COMMAND = PluginCommand("eval", needs_engine=True, add_parser=add_eval_parser, run=run)  # pyproject entry point

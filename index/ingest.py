@@ -15,12 +15,12 @@ import numpy as np
 
 from index.chunk import Chunker
 from index.embedding.base import Embedder
-from index.keyword import KeywordIndex
+from index.keyword import KeywordStore
 from index.load import Failure, load_paths
 from index.lock import write_lock
 from index.manifest import Manifest
 from index.quotes import extract_quotes
-from index.store import ChromaStore
+from index.store import Store
 from index.types import Article, Chunk, Quote, Skipped
 
 Progress = Callable[[int], None]
@@ -92,7 +92,7 @@ class VerifyReport:
 
 
 class Indexer:
-    def __init__(self, data_dir: Path, manifest: Manifest, store: ChromaStore, keyword: KeywordIndex,
+    def __init__(self, data_dir: Path, manifest: Manifest, store: Store, keyword: KeywordStore,
                  embedder: Embedder, chunker: Chunker, batch_articles: int = 64, max_file_mb: float = 20.0):
         self.data_dir, self.manifest, self.store, self.keyword = data_dir, manifest, store, keyword
         self.embedder, self.chunker = embedder, chunker

@@ -14,13 +14,22 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from index.lock import IndexBusy, write_lock
 from index.manifest import Manifest
 from index.text import tokens
+
+
+class KeywordStore(Protocol):
+    """The keyword index the indexer keeps in step with the manifest and the retriever queries."""
+
+    def query(self, text: str, k: int) -> list[tuple[str, float]]: ...
+    def rebuild(self) -> None: ...
+    def stored_ids(self) -> list[str] | None: ...
+    def load(self) -> None: ...
 
 
 class KeywordIndex:

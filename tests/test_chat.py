@@ -6,7 +6,7 @@ import pytest
 
 from app.answering.condense import RuleCondenser
 from app.engine import Engine
-from app.types import Turn
+from app.types import Turn, payload
 
 
 def run(questions: list[str]) -> list[str | None]:
@@ -44,7 +44,7 @@ def test_standalone_follow_up_is_left_alone() -> None:
 def test_engine_records_and_uses_the_rewrite(sample_engine: Engine) -> None:
     history = [Turn(role="user", content="What did Kerry say about Assad?"), Turn(role="assistant", content="...")]
     events = list(sample_engine.ask_stream("And Lavrov?", history))
-    assert events[0].type == "notice" and events[0].data["rewritten_query"] == "What did Lavrov say about Assad?"
+    assert events[0].type == "notice" and payload(events[0])["rewritten_query"] == "What did Lavrov say about Assad?"
     answer = sample_engine.ask("And Lavrov?", history)
     assert answer.rewritten_query == "What did Lavrov say about Assad?" and answer.question == "And Lavrov?"
     # Lavrov is quoted in the sample, but not about Assad: an honest refusal that says so.

@@ -10,7 +10,7 @@ import pytest
 from app.answering.prompts import PromptError, load_prompt, parse_prompt
 from app.engine import Engine
 from app.errors import ConfigError
-from app.types import Answer, Passage, Turn
+from app.types import Answer, Passage, Turn, payload
 from tests.fake_openai import FakeOpenAI, Reply
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def number_of(engine: Engine, question: str, needle: str) -> int:
 
 def final(events: list) -> Answer:  # type: ignore[type-arg]
     assert events[-1].type == "done"
-    return Answer.model_validate(events[-1].data["answer"])
+    return Answer.model_validate(payload(events[-1])["answer"])
 
 
 def test_streamed_verified_answer(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
@@ -101,7 +101,7 @@ def test_endpoint_failures_fall_back_to_quotes(llm_engine: Engine, fake_llm: Fak
     assert "cannot be defeated" in answer.citations[0].quote
     [notice_event] = [e for e in events if e.type == "notice"]
     streamed_first = events.index(notice_event) > 0
-    assert notice_event.data["reset"] is streamed_first  # partial LLM text is withdrawn by the faces
+    assert payload(notice_event)["reset"] is streamed_first  # partial LLM text is withdrawn by the faces
 
 
 def test_dead_endpoint(real_engine: Engine) -> None:

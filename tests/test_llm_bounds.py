@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.engine import Engine
-from app.types import Answer, Event, Turn
+from app.types import Answer, Event, Turn, payload
 from app.web.api import create_app
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.live_server import uvicorn_server
@@ -47,7 +47,7 @@ def timed(engine: Engine, question: str = KERRY, history: list[Turn] | None = No
 
 def final(events: list[Event]) -> Answer:
     assert events[-1].type == "done"
-    return Answer.model_validate(events[-1].data["answer"])
+    return Answer.model_validate(payload(events[-1])["answer"])
 
 
 def wait_for(condition: object, seconds: float = 10.0) -> bool:
@@ -85,7 +85,7 @@ def test_a_flood_is_read_up_to_max_tokens(llm_engine: Engine, fake_llm: FakeOpen
                                           what: str) -> None:
     fake_llm.push(reply)
     events, took = timed(llm_engine)
-    streamed = "".join(e.data["text"] for e in events if e.type == "token")
+    streamed = "".join(payload(e)["text"] for e in events if e.type == "token")
     limit = llm_engine.settings.llm_max_tokens
     print(f"\n{what}: answered in {took:.2f} s, {len(streamed):,} characters read")
     from app.answering.llm_call import CHARS_PER_TOKEN

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from app.engine import Engine
-from app.types import Answer
+from app.types import Answer, payload
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
@@ -21,8 +21,8 @@ def test_local_model_answer_is_streamed_and_verified(real_engine: Engine, local_
     e = real_engine
     engine = Engine(settings, e.embedder, e.manifest, e.store, e.keyword, e.indexer, e.retriever)
     events = list(engine.ask_stream("What did Kerry say about Assad?", answerer="llm"))
-    tokens = [ev.data["text"] for ev in events if ev.type == "token"]
-    answer = Answer.model_validate(events[-1].data["answer"])
+    tokens = [payload(ev)["text"] for ev in events if ev.type == "token"]
+    answer = Answer.model_validate(payload(events[-1])["answer"])
     print(f"\nSmolLM2 wrote: {''.join(tokens)!r}\nverdicts: {[(s.supported, s.reason) for s in answer.sentences]}"
           f"\nfinal: refused={answer.refused} text={answer.text!r} timings={answer.timings_ms}")
     assert answer.answerer == "llm", answer.notices  # the server answered: no fallback

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.engine import Engine
 from app.settings import Settings
-from app.types import Event
+from app.types import Event, TokenEvent
 from app.web.admin import MAX_UPLOAD_FILES, upload_name
 from app.web.api import create_app
 from index.fields import make_id
@@ -125,7 +125,7 @@ def test_a_client_leaving_mid_stream_frees_its_worker(shared_engine: Engine, mon
         try:
             for i in range(10_000):
                 produced.append(i)
-                yield Event(type="token", data={"text": f"w{i} "})
+                yield TokenEvent(text=f"w{i} ")
                 time.sleep(0.005)
         finally:
             closed.set()

@@ -1,15 +1,13 @@
-"""The Answerer protocol, the citation builder both answerers share, and the factory that picks one."""
+"""The Answerer protocol and what every answerer shares: citations, refusals, streaming a finished answer.
+
+Answerers are registered by name in app/answering/registry.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from app.types import Answer, Citation, Event, Passage
-
-if TYPE_CHECKING:
-    from app.settings import Settings
-    from index.embedding.base import Embedder
+from app.types import Answer, Citation, CitationEvent, DoneEvent, Event, Passage, TokenEvent
 
 
 class Answerer(Protocol):
@@ -39,19 +37,7 @@ def refusal(question: str, reason: str, answerer: str, passages: list[Passage]) 
 def events_for(answer: Answer) -> Iterator[Event]:
     """Stream a finished answer: its text in word-sized tokens, its citations, then `done`."""
     for i, word in enumerate(answer.text.split(" ")):
-        yield Event(type="token", data={"text": word if i == 0 else " " + word})
+        yield TokenEvent(text=word if i == 0 else " " + word)
     for c in answer.citations:
-        yield Event(type="citation", data=c.model_dump())
-    yield Event(type="done", data={"answer": answer.model_dump()})
-
-
-def make_answerer(kind: str, settings: Settings, embedder: Embedder) -> Answerer:
-    if kind == "extractive":
-        from app.answering.extractive import ExtractiveAnswerer
-
-        return ExtractiveAnswerer(embedder, settings.max_sentences, settings.min_support)
-    if kind == "llm":
-        from app.answering.llm import LLMAnswerer
-
-        return LLMAnswerer.from_settings(settings, embedder)
-    raise ValueError(f"unknown answerer {kind!r} (choose extractive or llm)")
+        yield CitationEvent(citation=c)
+    yield DoneEvent(answer=answer)

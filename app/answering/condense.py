@@ -1,21 +1,26 @@
 """Follow-up questions: rewrite "And Lavrov?" or "When did that war start?" into a standalone question.
 
 `RuleCondenser` is deterministic and offline: it carries the previous question's topic and resolves
-pronouns to the last person named. `LLMCondenser` (in app.answering.llm) asks the configured model with
-prompts/condense.v1.md and falls back to the rules when the model is unavailable.
+pronouns to the last person named. `LLMCondenser` asks the configured model with prompts/condense.v1.md and
+falls back to the rules when the model is unavailable. Both are registered in app/answering/registry.py.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import TYPE_CHECKING, Protocol
+from contextlib import closing
+from typing import Protocol
 
+from app.answering.llm import llm_endpoint
+from app.answering.llm_call import Endpoint
 from app.answering.names import person_names
+from app.answering.prompts import Prompt, load_prompt
 from app.answering.retrieve import speaker_question
+from app.settings import Settings
 from app.types import Turn
 
-if TYPE_CHECKING:
-    from app.settings import Settings
+log = logging.getLogger(__name__)
 
 _AND_X = re.compile(r"^\s*(?:and|what about|how about|and what about|what of)\s+(?P<x>[^?]+?)\s*\??\s*$", re.I)
 _DEICTIC = re.compile(r"\b(that|this|the|those|these)\s+(war|conflict|strikes?|attacks?|campaign|decision|"
@@ -36,6 +41,10 @@ def previous_question(history: list[Turn]) -> str | None:
 
 
 class RuleCondenser:
+    @classmethod
+    def build(cls, settings: Settings) -> RuleCondenser:
+        return cls()
+
     def rewrite(self, question: str, history: list[Turn]) -> str | None:
         prev = previous_question(history)
         if not prev:
@@ -64,9 +73,39 @@ class RuleCondenser:
         return out if out != question else None
 
 
-def make_condenser(settings: Settings) -> Condenser:
-    if settings.llm_base_url and settings.llm_model:
-        from app.answering.llm import LLMCondenser
+class LLMCondenser:
+    """Follow-up rewriting by the model (prompts/condense.v1.md); the rules take over when it fails."""
 
+    MAX_TOKENS = 80  # one line of question
+
+    def __init__(self, llm: Endpoint, settings: Settings, prompt: Prompt | None = None):
+        self.llm, self.settings = llm, settings
+        self.prompt = prompt or load_prompt("condense", 1)
+        self.rules = RuleCondenser()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LLMCondenser:
+        return cls(llm_endpoint(settings), settings)
+
+    def rewrite(self, question: str, history: list[Turn]) -> str | None:
+        turns = "\n".join(f"{t.role}: {(t.rewritten_query or t.content)[:400]}" for t in history[-6:])
+        deltas = self.llm.stream(self.MAX_TOKENS, model=self.settings.llm_model,
+                                 messages=self.prompt.render(history=turns, question=question),
+                                 temperature=self.settings.llm_temperature, seed=self.settings.llm_seed)
+        try:
+            with closing(deltas):
+                text = "".join(deltas).strip().splitlines()
+        except Exception as exc:  # fall back to the rules, never fail the question
+            log.warning("condense via LLM failed: %r", exc)
+            return self.rules.rewrite(question, history)
+        rewritten = text[0].strip().strip('"') if text else ""
+        if not rewritten or len(rewritten) > 300:
+            return self.rules.rewrite(question, history)
+        return None if rewritten == question else rewritten
+
+
+def build_llm(settings: Settings) -> Condenser:
+    """The registry's factory for `llm`: the model when one is configured, else the rules."""
+    if settings.llm_base_url and settings.llm_model:
         return LLMCondenser.from_settings(settings)
     return RuleCondenser()

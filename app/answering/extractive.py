@@ -12,6 +12,7 @@ import numpy as np
 from app.answering.base import citation, events_for, refusal
 from app.answering.names import question_names, unmentioned
 from app.answering.retrieve import speaker_question
+from app.settings import Settings
 from app.types import Answer, Event, Passage, SentenceVerdict
 from index.embedding.base import Embedder
 from index.text import content_words, coverage, looks_like_injection, sentence_spans, stems
@@ -68,6 +69,11 @@ class ExtractiveAnswerer:
 
     def __init__(self, embedder: Embedder, max_sentences: int = 3, min_support: float = 0.42):
         self.embedder, self.max_sentences, self.min_support = embedder, max_sentences, min_support
+
+    @classmethod
+    def build(cls, settings: Settings, embedder: Embedder) -> ExtractiveAnswerer:
+        """The registry's factory (app/answering/registry.py)."""
+        return cls(embedder, settings.max_sentences, settings.min_support)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[Event]:
         yield from events_for(self.answer(question, passages))

@@ -20,7 +20,7 @@ from app.answering.prompts import Prompt, load_prompt
 from app.answering.support import HeuristicJudge, Judge
 from app.errors import ConfigError
 from app.settings import Settings
-from app.types import Answer, Event, Passage, Turn
+from app.types import Answer, CitationEvent, DoneEvent, Event, NoticeEvent, Passage, SentenceEvent, TokenEvent
 from index.embedding.base import Embedder
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,8 @@ class LLMAnswerer:
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         *_, done = self.stream(question, passages)
-        return Answer.model_validate(done.data["answer"])
+        assert isinstance(done, DoneEvent), "a stream always ends with done"
+        return done.answer
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[Event]:
         if not passages:
@@ -113,7 +114,7 @@ class LLMAnswerer:
             with closing(deltas):
                 for delta in deltas:
                     text += delta
-                    yield Event(type="token", data={"text": delta})
+                    yield TokenEvent(text=delta)
                     claims = split_claims(text)[:-1]  # the last one may still be growing
                     for i in range(checked, len(claims)):
                         yield self._verified(checker, i, claims[i], passages)
@@ -129,12 +130,11 @@ class LLMAnswerer:
         answer = self._final(question, passages, text, checker)
         answer.timings_ms["verify"] = round(checker.elapsed_ms, 1)
         for c in answer.citations:
-            yield Event(type="citation", data=c.model_dump())
-        yield Event(type="done", data={"answer": answer.model_dump()})
+            yield CitationEvent(citation=c)
+        yield DoneEvent(answer=answer)
 
-    def _verified(self, checker: SentenceChecker, index: int, claim: str, passages: list[Passage]) -> Event:
-        verdict = checker.check(claim, passages)
-        return Event(type="sentence_verified", data={"index": index, **verdict.model_dump()})
+    def _verified(self, checker: SentenceChecker, index: int, claim: str, passages: list[Passage]) -> SentenceEvent:
+        return SentenceEvent(index=index, verdict=checker.check(claim, passages))
 
     def _final(self, question: str, passages: list[Passage], text: str, checker: SentenceChecker) -> Answer:
         meta = {"prompt_id": self.prompt.id, "prompt_version": self.prompt.version}
@@ -149,40 +149,7 @@ class LLMAnswerer:
 
     def _fall_back(self, question: str, passages: list[Passage], reason: str, reset: bool) -> Iterator[Event]:
         notice = f"LLM unavailable: {reason}; showing quotes instead"
-        yield Event(type="notice", data={"text": notice, "reset": reset})
+        yield NoticeEvent(text=notice, reset=reset)
         answer = self.fallback.answer(question, passages)
         answer.notices.append(notice)
         yield from events_for(answer)
-
-
-class LLMCondenser:
-    """Follow-up rewriting by the model (prompts/condense.v1.md); the rules take over when it fails."""
-
-    MAX_TOKENS = 80  # one line of question
-
-    def __init__(self, llm: Endpoint, settings: Settings, prompt: Prompt | None = None):
-        from app.answering.condense import RuleCondenser
-
-        self.llm, self.settings = llm, settings
-        self.prompt = prompt or load_prompt("condense", 1)
-        self.rules = RuleCondenser()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LLMCondenser:
-        return cls(llm_endpoint(settings), settings)
-
-    def rewrite(self, question: str, history: list[Turn]) -> str | None:
-        turns = "\n".join(f"{t.role}: {(t.rewritten_query or t.content)[:400]}" for t in history[-6:])
-        deltas = self.llm.stream(self.MAX_TOKENS, model=self.settings.llm_model,
-                                 messages=self.prompt.render(history=turns, question=question),
-                                 temperature=self.settings.llm_temperature, seed=self.settings.llm_seed)
-        try:
-            with closing(deltas):
-                text = "".join(deltas).strip().splitlines()
-        except Exception as exc:  # fall back to the rules, never fail the question
-            log.warning("condense via LLM failed: %r", exc)
-            return self.rules.rewrite(question, history)
-        rewritten = text[0].strip().strip('"') if text else ""
-        if not rewritten or len(rewritten) > 300:
-            return self.rules.rewrite(question, history)
-        return None if rewritten == question else rewritten

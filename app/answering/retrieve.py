@@ -11,9 +11,9 @@ import numpy as np
 
 from app.types import Passage
 from index.embedding.base import Embedder
-from index.keyword import KeywordIndex
+from index.keyword import KeywordStore
 from index.manifest import Manifest
-from index.store import ChromaStore
+from index.store import Store
 from index.text import stems
 from index.types import Article, Quote
 
@@ -46,7 +46,7 @@ class Retriever(Protocol):
 
 
 class HybridRetriever:
-    def __init__(self, embedder: Embedder, store: ChromaStore, keyword: KeywordIndex, manifest: Manifest):
+    def __init__(self, embedder: Embedder, store: Store, keyword: KeywordStore, manifest: Manifest):
         self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.cli.plugins import plugin_commands
 from app.engine import Engine, build_engine
 from app.errors import NewsragError
 from app.limits import recent
@@ -18,28 +19,23 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "bench":  # it builds its own indexes in its cache, never the user's data dir
-        from eval.bench.cli import run as run_bench
-
-        return run_bench(None, args)
+    plugins = plugin_commands()
+    if args.command in plugins and not plugins[args.command].needs_engine:  # e.g. bench: its own indexes
+        return plugins[args.command].run(None, args)
     if args.command == "serve" and getattr(args, "workers", 1) > 1:  # each worker process builds its own engine
         from app.cli.web import serve_many
 
         return serve_many(settings, args)
     engine = build_engine(settings)
+    if args.command in plugins:
+        return plugins[args.command].run(engine, args)
     handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
-               "demo": demo, "eval": eval_command}
+               "demo": demo}
     if args.command not in handler:  # the web commands import FastAPI: ~0.5 s `newsrag ask` does not need
         from app.cli.web import HANDLERS as WEB
 
         handler.update(WEB)
     return handler[args.command](engine, args)
-
-
-def eval_command(engine: Engine, args: argparse.Namespace) -> int:
-    from eval.cli import run as run_eval
-
-    return run_eval(engine, args)
 
 
 def emit(obj: object) -> None:
@@ -139,12 +135,12 @@ def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args:
     final = None
     for event in engine.ask_stream(question, history, args.answerer, args.k):
         if event.type == "token" and live:
-            sys.stderr.write(event.data["text"])
+            sys.stderr.write(event.text)
             sys.stderr.flush()
-        elif event.type == "notice" and event.data.get("reset") and live:
+        elif event.type == "notice" and event.reset and live:
             sys.stderr.write("\r\033[J")  # the LLM failed mid-answer: its partial text is withdrawn
         elif event.type == "done":
-            final = Answer.model_validate(event.data["answer"])
+            final = event.answer
     if live:
         sys.stderr.write("\r\033[J" if final else "\n")
     assert final is not None

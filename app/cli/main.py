@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.answering.registry import ANSWERERS
+from app.cli.plugins import plugin_commands
 from app.errors import NewsragError
 from app.settings import Settings
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
 
 EPILOG = """examples:
   newsrag demo                                   index the bundled sample and open the web UI
@@ -66,12 +66,8 @@ def parser() -> argparse.ArgumentParser:
     e = fs.add_parser("export", help="write every feedback record as JSON lines")
     e.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
 
-    from eval.cli import add_eval_parser
-
-    add_eval_parser(sub)
-    from eval.bench.cli import bench_parser
-
-    bench_parser(sub)
+    for command in plugin_commands().values():  # eval and bench (app/cli/plugins.py)
+        command.add_parser(sub)
     return p
 
 
@@ -87,7 +83,8 @@ def _serve_options(s: argparse.ArgumentParser) -> None:
 
 
 def _answer_options(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--answerer", choices=["extractive", "llm"], help="default: NEWSRAG_ANSWERER (extractive)")
+    s.add_argument("--answerer", choices=ANSWERERS.names(),
+                   help=f"{ANSWERERS.describe()} (default: NEWSRAG_ANSWERER, extractive)")
     s.add_argument("-k", type=int, metavar="N", help="passages to retrieve (default: NEWSRAG_TOP_K)")
 
 

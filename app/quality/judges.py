@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.answering.llm import llm_client
 from app.answering.prompts import Prompt, load_prompt
-from app.answering.support import Judge, Verdict
+from app.answering.support import HeuristicJudge, Judge, Verdict
+from index.registry import Registry
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -79,19 +81,27 @@ class CountingJudge:
         return self._memo[key]
 
 
+JUDGES = Registry("judge", "newsrag eval --judge")
+JUDGES.add("offline", "app.quality.judges:offline_judge", "the heuristic judge the answer chain uses (default)")
+JUDGES.add("llm", "app.quality.judges:llm_judge", "an OpenAI-compatible endpoint (NEWSRAG_LLM_* or --judge-*)")
+
+
 def make_judge(kind: str, settings: Settings, embedder: Embedder, base_url: str | None = None,
                model: str | None = None) -> CountingJudge:
-    """`offline`: HeuristicJudge over the engine's embedder. `llm`: NEWSRAG_LLM_* (or the overrides)."""
-    if kind == "offline":
-        from app.answering.support import HeuristicJudge
+    """A registered judge (JUDGES), counting its verdicts and failures."""
+    judge: CountingJudge = JUDGES.factory(kind)(settings, embedder, base_url, model)
+    return judge
 
-        return CountingJudge(HeuristicJudge(embedder), "offline")
-    if kind == "llm":
-        from app.answering.llm import llm_client
 
-        update = {k: v for k, v in (("llm_base_url", base_url), ("llm_model", model)) if v}
-        judged = settings.model_copy(update=update)
-        client = llm_client(judged)
-        return CountingJudge(LLMJudge(client, str(judged.llm_model), temperature=0.0, seed=judged.llm_seed),
-                             f"llm:{judged.llm_model}")
-    raise ValueError(f"unknown judge {kind!r} (choose offline or llm)")
+def offline_judge(settings: Settings, embedder: Embedder, base_url: str | None, model: str | None) -> CountingJudge:
+    """HeuristicJudge over the engine's embedder."""
+    return CountingJudge(HeuristicJudge(embedder), "offline")
+
+
+def llm_judge(settings: Settings, embedder: Embedder, base_url: str | None, model: str | None) -> CountingJudge:
+    """NEWSRAG_LLM_* (or the overrides) through the `openai` client."""
+    update = {k: v for k, v in (("llm_base_url", base_url), ("llm_model", model)) if v}
+    judged = settings.model_copy(update=update)
+    client = llm_client(judged)
+    return CountingJudge(LLMJudge(client, str(judged.llm_model), temperature=0.0, seed=judged.llm_seed),
+                         f"llm:{judged.llm_model}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.types import Answer, Event
+from app.types import Answer, Event, payload
 from app.web.common import SSE_HEADERS, AskRequest, FeedbackRequest, context, in_answer_thread, open_stream, sse
 from app.web.security import client_ip
 
@@ -42,7 +42,7 @@ async def ask(body: AskRequest, request: Request) -> object:
 async def _sse(events: AsyncIterator[Event]) -> AsyncIterator[str]:
     try:
         async for event in events:
-            yield sse(event.type, event.data)
+            yield sse(event.type, payload(event))
     except Exception as exc:  # the status line is sent already: report in-band
         message = str(exc) or type(exc).__name__
         yield sse("error", {"error": f"The answer failed part-way: {message}. Please try again."})

@@ -10,14 +10,15 @@ import json
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from app.answering.registry import ANSWERERS
 from app.engine import Engine
 from app.limits import MAX_FEEDBACK_ANSWER_CHARS, MAX_QUESTION_CHARS, history_problem
 from app.quality.feedback import FeedbackStore
@@ -74,7 +75,9 @@ class AskRequest(BaseModel):
     question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["What did Kerry say about Assad?"])
     history: list[Turn] = Field(default_factory=list,
                                 description="earlier turns, oldest first; follow-ups are rewritten with them")
-    answerer: Literal["extractive", "llm"] | None = None
+    answerer: Annotated[str, AfterValidator(ANSWERERS.check)] | None = Field(
+        default=None, json_schema_extra={"enum": list(ANSWERERS.names())},
+        description="; ".join(f"{e}: {ANSWERERS.entry(e).summary}" for e in ANSWERERS.names()))
     k: int | None = Field(default=None, ge=1, le=50, description="passages to retrieve")
     filters: Filters | None = None
 

@@ -100,13 +100,13 @@ async def _chunks(events: AsyncIterator[Event], cid: str, created: int) -> Async
     try:
         async for event in events:
             if event.type == "token":
-                streamed += event.data["text"]
-                yield chunk({"content": event.data["text"]})
-            elif event.type == "notice" and event.data.get("reset"):  # what streamed is withdrawn
-                yield chunk({"content": f"\n\n({event.data['text']})\n\n"})
+                streamed += event.text
+                yield chunk({"content": event.text})
+            elif event.type == "notice" and event.reset:  # what streamed is withdrawn
+                yield chunk({"content": f"\n\n({event.text})\n\n"})
                 streamed = ""
             elif event.type == "done":
-                answer = Answer.model_validate(event.data["answer"])
+                answer = event.answer
                 tail = content(answer)[len(answer.text):]
                 if streamed != answer.text:  # the verifier changed what streamed: give the checked answer
                     tail = ("\n\nChecked against the sources:\n" if streamed else "") + answer.text + tail

@@ -6,12 +6,9 @@ the same Settings (environment and .env), and all share one index on a Chroma se
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import socket
 import sys
 import threading
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -25,17 +22,14 @@ from app.web.startup import Startup
 
 MB = 1_000_000  # as index/load.py counts NEWSRAG_MAX_FILE_MB
 
-PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>newsrag</title>
+# Gradio keeps each chat session (its event queue) in the memory of one process, and the kernel hands a browser's
+# connections to any worker, so the UI is left out when several workers share the port; this page says so.
+API_ONLY = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>newsrag</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">
-<h1>newsrag</h1><p>The web UI is coming. Meanwhile: the API and its docs are at <a href="/docs">/docs</a>,
-and the embeddable chat widget at <a href="/widget.js">/widget.js</a>.</p></body></html>"""
-
-# Gradio keeps each chat session (its event queue) in the memory of one process, and the kernel hands a browser's
-# connections to any worker, so the UI is left out when several workers share the port.
-API_ONLY = PLACEHOLDER.replace("The web UI is coming. Meanwhile: the", "This server runs several API worker "
-                               "processes, so the chat UI (which keeps each session in one process) is not served "
-                               "here; run <code>newsrag serve</code> with one worker for it. The")
+<h1>newsrag</h1><p>This server runs several API worker processes, so the chat UI (which keeps each session in one
+process) is not served here; run <code>newsrag serve</code> with one worker for it. The API and its docs are at
+<a href="/docs">/docs</a>, and the embeddable chat widget at <a href="/widget.js">/widget.js</a>.</p></body></html>"""
 
 
 def build_server(settings: Settings, engine: Engine | None = None, ui: bool = True,
@@ -48,17 +42,17 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
     engine = engine or build_engine(settings)
     feedback = FeedbackStore(feedback_path(settings.data_dir))
     app = create_app(engine, settings, feedback, startup)
-    build_ui = _ui_builder() if ui else None
-    if build_ui is None:
-        page = HTMLResponse(PLACEHOLDER if ui else API_ONLY)
+    if not ui:
+        page = HTMLResponse(API_ONLY)
 
-        async def placeholder() -> HTMLResponse:
+        async def api_only() -> HTMLResponse:
             return page
 
-        app.add_api_route("/", placeholder, methods=["GET"], include_in_schema=False)
+        app.add_api_route("/", api_only, methods=["GET"], include_in_schema=False)
         return app
     import gradio as gr
 
+    from app.web.ui import build_ui  # imports gradio (seconds): only the process that serves the UI pays for it
     from app.web.ui_access import UIAccess
 
     ctx = app.state.newsrag
@@ -66,12 +60,6 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
     mounted: FastAPI = gr.mount_gradio_app(app, build_ui(engine, feedback, access=access), path="/",
                                            max_file_size=int(settings.max_file_mb * MB))
     return mounted
-
-
-def _ui_builder() -> Any:
-    if importlib.util.find_spec("app.web.ui") is None:
-        return None
-    return getattr(importlib.import_module("app.web.ui"), "build_ui", None)
 
 
 def worker_app() -> FastAPI:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
+from app.answering.registry import ANSWERERS
 from app.web.ui_access import TOKEN_COOKIE_JS, UIAccess
 from app.web.ui_assets import HEAD
 from app.web.ui_callbacks import FeedbackSink, UIActions
@@ -54,9 +55,9 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
                                      placeholder="Type it first, then rate an answer with the thumbs below it")
                 rated = gr.Markdown(elem_id="nr-rated")
                 with gr.Accordion("Options", open=False, elem_id="nr-options"):
-                    answerer = gr.Radio(["extractive", "llm"], value=settings.answerer, label="Answerer",
+                    answerer = gr.Radio(list(ANSWERERS.names()), value=settings.answerer, label="Answerer",
                                         elem_id="nr-answerer",
-                                        info="extractive: verbatim sentences; llm: the configured model")
+                                        info=ANSWERERS.describe())
                     k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved (k)",
                                   elem_id="nr-k")
             with gr.Column(scale=2, min_width=280, elem_id="nr-sources-col"):

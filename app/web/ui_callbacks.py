@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gradio as gr
 
 from app.errors import NewsragError
-from app.types import Answer
 from app.web.ui_access import UIAccess
 from app.web.ui_format import (
     EMPTY_SOURCES,
@@ -81,13 +80,13 @@ class UIActions:
             stream = self.engine.ask_stream(question, history(turns), answerer or None, int(k) if k else None)
             for event in stream:
                 if event.type == "notice":
-                    rewritten = event.data.get("rewritten_query") or rewritten
+                    rewritten = event.rewritten_query or rewritten
                 elif event.type == "token":
-                    text += event.data.get("text", "")
+                    text += event.text
                     if time.monotonic() - shown < STREAM_EVERY_S:
                         continue  # coalesce fast tokens: the browser redraws at most ~20 times a second
                 elif event.type == "done":
-                    answer = Answer.model_validate(event.data["answer"])
+                    answer = event.answer
                     texts = {c.article_id: self._article_text(c.article_id) for c in answer.citations}
                     done = [*turns, ChatTurn(question, answer, turn_sources_html(answer, i, texts))]
                     yield "", show(answer_html(answer, i)), done, sources_panel_html(done)

@@ -20,11 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-REALTIMEQA = ROOT.parent / "shared" / "data" / "realtimeqa"
-SAMPLE = ROOT / "examples" / "articles"
-SAMPLE_QUESTIONS = ["What did Kerry say about Assad?", "Who is targeted by the Russian airstrikes?",
-                    "What did Lavrov say?", "Where did the airstrikes take place?"]
+from app.cli.plugins import PluginCommand
+from eval.bench.corpus import ROOT
+
 EPILOG = """examples:
   newsrag bench --quick --json                 the README's run (< 5 minutes): ratios, latencies, cold start
   newsrag bench --sizes 1000,10000,100000      the full run: 3 interleaved ingest rounds (the first run also
@@ -164,3 +162,6 @@ def _mkdir(path: Path) -> Path:
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+COMMAND = PluginCommand("bench", needs_engine=False, add_parser=bench_parser, run=run)  # pyproject entry point

@@ -16,8 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.bench.cli import REALTIMEQA, SAMPLE, SAMPLE_QUESTIONS
 from eval.bench.measure import read_questions
+
+ROOT = Path(__file__).resolve().parents[2]
+REALTIMEQA = ROOT.parent / "shared" / "data" / "realtimeqa"
+SAMPLE = ROOT / "examples" / "articles"
+SAMPLE_QUESTIONS = ["What did Kerry say about Assad?", "Who is targeted by the Russian airstrikes?",
+                    "What did Lavrov say?", "Where did the airstrikes take place?"]
 
 
 @dataclass
