@@ -48,6 +48,10 @@ def add_eval_parser(sub: Any) -> None:
     s.add_argument("--evidence", choices=["passage", "quote"], default="passage",
                    help="what a citation is judged against: the retrieved passage (default) or its quote")
     s.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    s.add_argument("--split", choices=("calibration", "validation"),
+                   help="only one half of the committed seeded split (tune on calibration, report both)")
+    s.add_argument("--split-file", type=Path, metavar="FILE",
+                   help="default: eval/datasets/realtimeqa-dev-split.json (see eval/split.py)")
     s.add_argument("--distractors", type=int, metavar="N",
                    help="ingest only the questions' gold articles plus N other articles (a seeded sample)")
     s.add_argument("--data-dir", type=Path, metavar="DIR",
@@ -92,7 +96,15 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
     if not args.dataset or not args.corpus:
         raise NewsragError("newsrag eval needs --dataset Q.jsonl and --corpus PATH (see `newsrag eval --help`).")
     settings = engine.settings
-    questions = load_questions(args.dataset, args.limit)
+    questions = load_questions(args.dataset)
+    if args.split:
+        from eval.split import DEFAULT, split_ids
+
+        wanted = split_ids(args.split, args.split_file or DEFAULT)
+        questions = [q for q in questions if q.id in wanted]
+        if not questions:
+            raise NewsragError(f"no question of {args.dataset} is in the {args.split} half of the split file")
+    questions = questions[:args.limit] if args.limit else questions
     corpus: list[Path] = list(args.corpus)
     if args.distractors is not None:
         from eval.dataset import cache_root
@@ -114,6 +126,8 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
                 "embedder": settings.embedder, "embed_backend": getattr(settings, "embed_backend", None)}
     if args.distractors is not None:
         run_info["distractors"] = args.distractors
+    if args.split:
+        run_info["split"] = args.split
     summary = summarise(records, run_info, {"name": judge.name, "calls": judge.calls, "failures": judge.failures})
     command = "newsrag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["eval"] \
         else "newsrag eval (called in-process)"
