@@ -130,7 +130,7 @@ def test_cli_annotate_agreement_and_feedback(results: Path, tmp_path: Path, monk
 
 def test_evaluate_tab(sample_engine: Any, tmp_path: Path) -> None:
     gr = pytest.importorskip("gradio")
-    from app.web.ui_eval import MAX_SENTENCES, build_eval_tab
+    from app.web.ui.evaluate import MAX_SENTENCES, build_eval_tab
 
     store = RatingsStore(tmp_path / "ui.sqlite")
     with gr.Blocks(), gr.Tab("Evaluate"):

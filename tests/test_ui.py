@@ -1,4 +1,4 @@
-"""The chat UI's pure formatting helpers (app/web/ui_format.py): escaping, highlighting, markers, refusals."""
+"""The chat UI's pure formatting helpers (app/web/ui/views.py): escaping, highlighting, markers, refusals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 from app.types import Answer, Citation
-from app.web.ui_format import (
+from app.web.ui.views import (
     EMPTY_SOURCES,
     ChatTurn,
     answer_html,
@@ -184,7 +184,7 @@ def test_build_ui_has_chat_articles_and_evaluate_tabs(sample_engine, tmp_path) -
     import gradio as gr
 
     from app.quality.ratings import RatingsStore
-    from app.web.ui import build_ui
+    from app.web.ui.blocks import build_ui
 
     class Sink:
         def add(self, question: str, answer_text: str, rating: int, comment: str,

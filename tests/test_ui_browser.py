@@ -62,7 +62,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[dict[
     from app.engine import build_engine
     from app.quality.feedback import FeedbackStore
     from app.quality.ratings import RatingsStore
-    from app.web.ui import build_ui
+    from app.web.ui.blocks import build_ui
 
     tmp = tmp_path_factory.mktemp("ui")
     engine = build_engine(make_settings(tmp / "data", embedder="hash"))
@@ -295,7 +295,7 @@ def test_articles_tab_is_read_only_from_another_machine_until_the_token_is_given
     the file upload, which rides on the cookie it sets). Without a token set there is no token field to try."""
     from app.engine import build_engine
     from app.web.server import build_server
-    from app.web.ui_access import LOCAL_ONLY
+    from app.web.ui.access import LOCAL_ONLY
     from tests.live_server import bound_socket, lan_address, uvicorn_server
 
     lan = lan_address()

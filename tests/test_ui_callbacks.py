@@ -1,4 +1,4 @@
-"""The UI's event handlers (app/web/ui_callbacks.py) against a real engine (hash embedder, real Chroma) and the real
+"""The UI's event handlers (app/web/ui/callbacks.py) against a real engine (hash embedder, real Chroma) and the real
 FeedbackStore, without a browser: what the chat, the sources panel and the Articles tab receive."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 
 from app.engine import Engine
 from app.quality.feedback import FeedbackStore
-from app.web.ui_callbacks import UNEXPECTED, UIActions
-from app.web.ui_format import ChatTurn
+from app.web.ui.callbacks import UNEXPECTED, UIActions
+from app.web.ui.views import ChatTurn
 from tests.gradio_api import request_from
 
 KERRY = "What did Kerry say about Assad?"

@@ -32,8 +32,8 @@ from app.quality.feedback import FeedbackStore
 from app.web.api import create_app
 from app.web.security import TOKEN_COOKIE, TOO_MANY, ApiError, require_admin
 from app.web.startup import STARTING, Startup
-from app.web.ui_access import LOCAL_ONLY, NEED_TOKEN, WRONG_TOKEN, UIAccess
-from app.web.ui_callbacks import UIActions
+from app.web.ui.access import LOCAL_ONLY, NEED_TOKEN, WRONG_TOKEN, UIAccess
+from app.web.ui.callbacks import UIActions
 from tests.conftest import MODEL_CACHE, SAMPLE_DIR, make_settings
 from tests.gradio_api import LOOPBACK, call, file_data, http, request_from, upload
 from tests.live_server import lan_address

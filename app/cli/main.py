@@ -10,6 +10,7 @@ from app.answering.registry import ANSWERERS
 from app.cli.plugins import plugin_commands
 from app.errors import NewsragError
 from app.settings import Settings
+from index.formats.registry import labels
 
 EPILOG = """examples:
   newsrag demo                                   index the bundled sample and open the web UI
@@ -31,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("ingest", help="add articles (files or folders: .txt .md .html .json .jsonl)")
+    s = sub.add_parser("ingest", help=f"add articles (files or folders: {labels()})")
     s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     s.add_argument("--follow-symlinks", action="store_true",
                    help="read symlinks inside the folders that point outside them (default: skipped and listed)")

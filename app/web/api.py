@@ -31,7 +31,7 @@ from app.web.common import ApiContext, context
 from app.web.headers import SecurityHeaders, security_headers
 from app.web.security import API_PREFIXES, ApiError, OriginPolicy, RateLimiter
 from app.web.startup import Startup, StartupGate
-from app.web.ui_access import UploadGuard
+from app.web.ui.access import UploadGuard
 
 STATIC = Path(__file__).resolve().parent / "static"
 ROUTERS = (api_ask.router, api_admin.router, api_openai.router)

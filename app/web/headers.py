@@ -2,7 +2,7 @@
 no framing, as plain ASGI middleware (so streamed responses and the mounted Gradio UI get them too).
 
 HTML pages (the Gradio UI at `/`, the API docs at `/docs`) get PAGE_CSP: everything from this server only, no
-plugins, no framing by other sites. Gradio needs inline scripts and styles (its own and ours, app/web/ui_assets.py), and
+plugins, no framing by other sites. Gradio needs inline scripts and styles (its own and ours, app/web/ui/assets.py), and
 its HTML component compiles templates with `new Function`, hence 'unsafe-inline' and 'unsafe-eval' (without the
 latter they fail with an EvalError); what stops injected markup is the escaping, tested in the browser.
 Everything else (the API's JSON and event streams, /widget.js, assets) gets NONE_CSP, which would render nothing

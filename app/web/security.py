@@ -23,7 +23,7 @@ from app.settings import Settings
 API_PREFIXES = ("/api/", "/v1/")
 TOO_MANY = "Too many questions: please wait a minute and try again."
 ALLOW_HEADERS = "Content-Type, Accept, Authorization"
-TOKEN_COOKIE = "newsrag_admin_token"  # set by the web UI's admin-token field (app/web/ui_access.py), SameSite=Strict
+TOKEN_COOKIE = "newsrag_admin_token"  # set by the web UI's admin-token field (app/web/ui/access.py), SameSite=Strict
 
 
 class ApiError(Exception):

@@ -1,4 +1,4 @@
-"""The whole web face in one app: the API (app/web/api.py) plus the Gradio UI (app/web/ui.py) mounted at `/`.
+"""The whole web face in one app: the API (app/web/api.py) plus the Gradio UI (app/web/ui/blocks.py) mounted at `/`.
 
 `newsrag serve --workers N` runs `worker_app` in N uvicorn worker processes instead: each builds its own engine from
 the same Settings (environment and .env), and all share one index on a Chroma server (NEWSRAG_CHROMA_URL).
@@ -36,7 +36,7 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
                  startup: Startup | None = None) -> FastAPI:
     """create_app + the Gradio UI at `/` (or a page pointing at the API and the widget when `ui` is False).
 
-    The UI's handlers get the API's rate limiters and write rule (app/web/ui_access.py), and Gradio's upload route the
+    The UI's handlers get the API's rate limiters and write rule (app/web/ui/access.py), and Gradio's upload route the
     API's file size limit."""
     go_offline()  # before gradio is imported
     engine = engine or build_engine(settings)
@@ -52,8 +52,8 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
         return app
     import gradio as gr
 
-    from app.web.ui import build_ui  # imports gradio (seconds): only the process that serves the UI pays for it
-    from app.web.ui_access import UIAccess
+    from app.web.ui.access import UIAccess
+    from app.web.ui.blocks import build_ui  # imports gradio (seconds): only the process that serves the UI pays for it
 
     ctx = app.state.newsrag
     access = UIAccess(settings, ctx.asks, ctx.feedback_limit, startup)

@@ -5,7 +5,7 @@
 /api/ask arriving during the warm-up used to open it a second time and fail with `'RustBindingsAPI' object has no
 attribute 'bindings'` (503) or `Could not connect to tenant default_tenant` (500). Until the warm-up has finished
 (well or not), `StartupGate` answers the engine's routes with 503 and `Retry-After`; the UI's handlers ask
-`Startup.done` themselves (app/web/ui_access.py).
+`Startup.done` themselves (app/web/ui/access.py).
 """
 
 from __future__ import annotations

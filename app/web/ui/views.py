@@ -2,7 +2,7 @@
 
 Every piece of article or model text goes through `html.escape` before it is placed in markup: articles may
 contain hostile HTML, and both the chat and the sources panel render HTML. `[n]` markers become links to
-`#src-<turn>-<n>`, the id of the matching source card; the click handler in `app/web/ui_assets.py` selects it.
+`#src-<turn>-<n>`, the id of the matching source card; the click handler in `app/web/ui/assets.py` selects it.
 """
 
 from __future__ import annotations

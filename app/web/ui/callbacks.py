@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gradio as gr
 
 from app.errors import NewsragError
-from app.web.ui_access import UIAccess
-from app.web.ui_format import (
+from app.web.ui.access import UIAccess
+from app.web.ui.views import (
     EMPTY_SOURCES,
     ChatTurn,
     answer_html,
@@ -30,6 +30,7 @@ from app.web.ui_format import (
     upload_summary,
     user_html,
 )
+from index.formats.registry import labels
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -53,7 +54,7 @@ class FeedbackSink(Protocol):
 
 
 class UIActions:
-    """`access` decides who may ask, rate and write (app/web/ui_access.py); every handler that does one of those takes
+    """`access` decides who may ask, rate and write (app/web/ui/access.py); every handler that does one of those takes
     Gradio's `gr.Request` and asks it first."""
 
     def __init__(self, engine: Engine, feedback: FeedbackSink, access: UIAccess | None = None):
@@ -138,7 +139,7 @@ class UIActions:
         return article_rows(self.engine.articles())
 
     def articles_access(self, request: gr.Request) -> tuple[Any, ...]:
-        """On page load: the Articles tab's write controls, or a read-only note (app/web/ui_access.py:articles_view)."""
+        """On page load: the Articles tab's write controls, or a read-only note (app/web/ui/access.py:articles_view)."""
         return self.access.articles_view(request)
 
     def unlock(self, token: str, request: gr.Request) -> tuple[Any, ...]:
@@ -154,7 +155,7 @@ class UIActions:
         except NewsragError as exc:
             return f"error: {exc}", self.list_articles()
         if not files:
-            return "Choose one or more files first (.txt .md .html .json .jsonl).", self.list_articles()
+            return f"Choose one or more files first ({labels()}).", self.list_articles()
         done = 0
 
         def tick(n: int) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from app.errors import NewsragError
-from app.web.ui_access import UIAccess
+from app.web.ui.access import UIAccess
 
 if TYPE_CHECKING:
     from app.engine import Engine

@@ -1,7 +1,7 @@
 """The Gradio chat UI: `build_ui(engine, feedback) -> gr.Blocks`.
 
-The layout and its wiring live here; what each event does is in `app/web/ui_callbacks.py` (engine calls only),
-the HTML in `app/web/ui_format.py` (pure, unit-tested), the CSS and the citation-click script in `app/web/ui_assets.py`.
+The layout and its wiring live here; what each event does is in `app/web/ui/callbacks.py` (engine calls only),
+the HTML in `app/web/ui/views.py` (pure, unit-tested), the CSS and the citation-click script in `app/web/ui/assets.py`.
 The assets ride in the sources panel's `head=`, so the Blocks look and behave the same under `demo.launch()`
 and `gr.mount_gradio_app(app, demo, path="/")` without passing css/js to either.
 """
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from app.answering.registry import ANSWERERS
-from app.web.ui_access import TOKEN_COOKIE_JS, UIAccess
-from app.web.ui_assets import HEAD
-from app.web.ui_callbacks import FeedbackSink, UIActions
-from app.web.ui_format import ARTICLE_COLUMNS, EMPTY_SOURCES
+from app.web.ui.access import TOKEN_COOKIE_JS, UIAccess
+from app.web.ui.assets import HEAD
+from app.web.ui.callbacks import FeedbackSink, UIActions
+from app.web.ui.views import ARTICLE_COLUMNS, EMPTY_SOURCES
+from index.formats.registry import labels
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -34,7 +35,7 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
     ratings.sqlite, the store `newsrag eval annotate` and `newsrag eval agreement` use). `access` holds the rules
     and rate limiters the handlers apply (app/web/server.py passes the API's, so both faces share them)."""
     from app.quality.ratings import RatingsStore, ratings_path
-    from app.web.ui_eval import build_eval_tab
+    from app.web.ui.evaluate import build_eval_tab
 
     access = access or UIAccess.standalone(engine.settings)
     act = UIActions(engine, feedback, access)
@@ -71,7 +72,7 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
                 unlock = gr.Button("Unlock", elem_id="nr-unlock", scale=1, min_width=90)
             with gr.Column(visible=False, elem_id="nr-upload") as upload:
                 files = gr.File(file_count="multiple", type="filepath", elem_id="nr-files",
-                                label="Add articles (.txt .md .html .json .jsonl)")
+                                label=f"Add articles ({labels()})")
                 add = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
                 report = gr.Textbox(label="Ingest report", lines=3, interactive=False, elem_id="nr-report")
             table = gr.Dataframe(headers=ARTICLE_COLUMNS, datatype=["str", "str", "str", "number", "str"],
