@@ -1,5 +1,5 @@
 """One registry per pluggable kind: answerers, condensers, rerankers (app/answering/registry.py), embedders
-(index/embedding/factory.py) and input formats (index/formats.py).
+(index/embedding/factory.py) and input formats (index/formats/registry.py).
 
 A registry maps a name to "package.module:factory". The module is imported the first time that name is built, not
 when the registry is read: the settings, the CLI's `--help`, the UI's dropdown and the API schema list the names
