@@ -1,4 +1,4 @@
-"""Ingest: load -> chunk -> find quotes -> embed -> write Chroma, then the manifest, then the keyword index.
+"""Ingest: load -> chunk -> find quotes -> embed -> write Chroma, then the manifest with the keyword index.
 
 Order makes a killed ingest safe: new chunk ids (they embed the content hash) go into Chroma first, the
 manifest transaction then makes them live and retires the old ones, and only then are old vectors deleted.
@@ -104,7 +104,7 @@ class Indexer:
         index only, never on the batch size: everything read in this run is remembered across batches."""
         report = IngestReport()
         with write_lock(self.data_dir):
-            report.repaired = self.reconcile()
+            report.repaired = self.reconcile() + self.keyword.sync()
             batch: list[tuple[Article, str]] = []
             by_sha: dict[str, str] = {}  # text hash -> id, of the articles queued in this run
             by_id: dict[str, tuple[str, str]] = {}  # id -> (origin, text hash), of records accepted in this run
@@ -123,8 +123,6 @@ class Indexer:
                     batch = []
             if batch:
                 self._write(batch, report, progress)
-            if report.added or report.updated or report.repaired:
-                self.keyword.rebuild()
         return report
 
     def _classify(self, item: Article, sha: str, by_id: dict[str, tuple[str, str]], by_sha: dict[str, str],
@@ -195,8 +193,7 @@ class Indexer:
         with write_lock(self.data_dir):
             if self.manifest.article(article_id) is None:
                 return False
-            self.store.delete(self.manifest.remove(article_id))
-            self.keyword.rebuild()
+            self.store.delete(self.manifest.remove(article_id))  # its keyword rows go in the same transaction
             return True
 
     def verify(self, repair: bool = False) -> VerifyReport:
@@ -204,15 +201,16 @@ class Indexer:
         def check() -> VerifyReport:
             live, stored = self.manifest.chunk_ids(), self.store.ids()
             keyword_ids = self.keyword.stored_ids()
-            return VerifyReport(self.manifest.count(), len(live), len(stored), len(keyword_ids or []),
-                                len(stored - live), len(live - stored), set(keyword_ids or []) != live)
+            return VerifyReport(self.manifest.count(), len(live), len(stored), len(keyword_ids),
+                                len(stored - live), len(live - stored), keyword_ids != live)
 
         report = check()
         if repair and not report.clean:
             with write_lock(self.data_dir):
                 repaired = self.reconcile()
-                self.keyword.rebuild()
-                repaired.append("rebuilt the keyword index")
+                if self.keyword.stored_ids() != self.manifest.chunk_ids():
+                    self.keyword.rebuild()
+                    repaired.append("rebuilt the keyword index")
             report = check()
             report.repaired = repaired
         return report

@@ -12,7 +12,7 @@ normalised (one that cannot be read becomes NULL: it would sort and filter wrong
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from index.fields import FieldError, iso_date
@@ -45,6 +45,9 @@ class Manifest:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        # Indexes derived from the chunks that must commit with them (the keyword index): each is called inside
+        # commit's transaction with the (article, chunks) pairs it records.
+        self.stages: list[Callable[[sqlite3.Connection, list[tuple[Article, list[Chunk]]]], None]] = []
         if self.meta("schema") != SCHEMA_VERSION:
             self._migrate()
 
@@ -175,6 +178,10 @@ class Manifest:
                 self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
                                     "VALUES (?,?,?,?,?,?)",
                                     [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
+            for stage in self.stages:
+                stage(self.db, [(article, chunks) for article, chunks, _ in items])
+            if not self.stages:  # nothing indexed these chunks' keywords: the next sync (index/keyword.py) will
+                self.set_meta("unstaged", "1")
             self._bump()
         return replaced - {c.id for _, chunks, _ in items for c in chunks}
 
@@ -185,6 +192,18 @@ class Manifest:
             self._bump()
         return ids
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def transaction(self) -> Transaction:
+        """`with manifest.transaction() as db:` one write transaction (BEGIN IMMEDIATE), rolled back on error."""
+        return Transaction(self.db)
+
+    def bump(self) -> None:
+        """A new generation (inside a write transaction): readers that cache what they read look again."""
+        self._bump()
+
     def _bump(self) -> None:
         self.db.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') "
                         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
@@ -194,8 +213,9 @@ class Transaction:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
+        return self.db
 
     def __exit__(self, exc_type, *_):
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
