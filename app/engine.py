@@ -192,6 +192,6 @@ def build_engine(settings: Settings | None = None) -> Engine:
     # questions, passage sentences, quotes: embedded once per process, each on its own (see
     # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
-    retriever = HybridRetriever(answering, store, keyword, manifest)
+    retriever = HybridRetriever(answering, store, keyword, manifest, settings.passages_per_article)
     reranker = RERANKERS.factory(settings.reranker)(settings, answering)
     return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker)

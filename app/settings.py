@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.answering.registry import ANSWERERS, RERANKERS
@@ -56,6 +56,7 @@ class Settings(BaseSettings):
 
     # retrieval and answering
     top_k: int = 6
+    passages_per_article: Annotated[int, Field(ge=0)] = 1
     answerer: Annotated[str, AfterValidator(ANSWERERS.check)] = "extractive"
     reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
     max_sentences: int = 3
@@ -83,8 +84,9 @@ class Settings(BaseSettings):
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""
-        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "reranker",
-                "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported")
+        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "passages_per_article",
+                "answerer", "reranker", "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed",
+                "drop_unsupported")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
