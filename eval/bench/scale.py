@@ -131,7 +131,10 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
             for name, (a, b) in {"retrieve": (t0, t1), "embed": (t1, t2), "dense": (t2, t3), "bm25": (t3, t4),
                                  answer: (t4, t5)}.items():
                 timings[name].append((b - a) * 1000)
-    return {"chunks": engine.store.count(), "peak_rss_mb": peak_rss_mb(),
+    rss = peak_rss_mb()
+    from eval.bench.add_one import add_one_article
+
+    return {"chunks": engine.store.count(), "peak_rss_mb": rss, "add_one": add_one_article(engine),
             **{name: percentiles(samples) for name, samples in timings.items()}}
 
 
