@@ -18,7 +18,7 @@ from app.answering.retrieve import HybridRetriever, Retriever
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
-from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
+from app.types import Answer, DoneEvent, Event, NoticeEvent, Passage, Turn
 from index.embedding.base import Embedder
 from index.embedding.factory import make_embedder
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
@@ -65,6 +65,10 @@ class Engine:
         assert final is not None, "the stream always ends with done"
         return final
 
+    def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
+        """Both retrieval stages: the retriever's pool as deep as the reranker asks for, then the reranker's k."""
+        return self.reranker.rerank(query, self.retriever.retrieve(query, self.reranker.depth(k), filters), k)
+
     def ask_stream(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
                    k: int | None = None, filters: dict[str, Any] | None = None) -> Iterator[Event]:
         question = self._check(question, history)
@@ -73,8 +77,7 @@ class Engine:
         rewritten = self.condenser(answerer).rewrite(question, history) if history else None
         query = rewritten or question
         t1 = time.perf_counter()
-        k = k or self.settings.top_k
-        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, filters), k)
+        passages = self.retrieve(query, k or self.settings.top_k, filters)
         t2 = time.perf_counter()
         if rewritten:
             yield NoticeEvent(text=f"Searching for: {rewritten}", rewritten_query=rewritten)

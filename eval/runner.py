@@ -40,7 +40,7 @@ def score_question(engine: Engine, q: Question, judge: CountingJudge, cfg: EvalC
         answer = engine.ask(q.question, q.history or None, cfg.answerer, cfg.k)
         query = answer.rewritten_query or q.question
         k = cfg.k or engine.settings.top_k
-        ranked = [p.article_id for p in engine.retriever.retrieve(query, max(DEPTH, k))][:DEPTH]
+        ranked = [p.article_id for p in engine.retrieve(query, max(DEPTH, k))][:DEPTH]  # reranker included
     except NewsragError as exc:
         record["error"] = str(exc)
         ranked = []

@@ -81,3 +81,26 @@ def test_fusion_helpers() -> None:
     text = "one two three four five six seven eight nine ten"
     assert near_copy(shingles(text), shingles(text + " eleven"))
     assert not near_copy(shingles(text), shingles("ten nine eight seven six five four three two one"))
+
+
+def test_a_reranker_chooses_from_the_deeper_pool_it_asks_for(engine: Engine, tmp_path: Path) -> None:
+    """The engine retrieved exactly k for the reranker, which could then only reorder, never choose; eval's hit@k
+    read the retriever alone, so a reranker's gain was invisible there."""
+    files = {f"n{i}.txt": f"Note {i}\n\nThe harbour newsletter number {i} mentions the lighthouse." for i in range(8)}
+    engine.ingest([_write(tmp_path / "in", files)])
+    given: list[int] = []
+
+    class LastFirst:
+        def depth(self, k: int) -> int:
+            return 3 * k
+
+        def rerank(self, query: str, passages: list, k: int) -> list:
+            given.append(len(passages))
+            return passages[::-1][:k]
+
+    engine.reranker = LastFirst()
+    plain = [p.article_id for p in engine.retriever.retrieve("harbour lighthouse newsletter", 6)]
+    got = [p.article_id for p in engine.retrieve("harbour lighthouse newsletter", 2)]
+    assert given == [6] and got == plain[::-1][:2]
+    engine.ask("What does the harbour newsletter say about the lighthouse?", k=2)
+    assert given[-1] == 6
