@@ -98,7 +98,7 @@ def _answer_options(s: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        from app.cli import commands
+        from app.cli import commands  # the engine and its stores: `newsrag --help` does not load them
 
         return commands.run(args, Settings())
     except NewsragError as exc:
