@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def llm_server(settings: Settings, args: argparse.Namespace) -> int:
-    from app.answering.local.answerer import local_server, model_path
-    from app.answering.local.model import check_installed
+    from app.answering.local.answerer import local_server, model_path  # the local model's code: this command only
+    from app.answering.local.model import check_installed  # (and the answerer, when it is chosen)
 
     server = local_server(settings)
     if args.action == "stop":
@@ -175,8 +176,6 @@ def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args:
 def erase(shown: str, columns: int | None = None) -> str:
     """The escape codes that move the cursor back to where `shown` began and clear to the end of the screen: one
     line up for every line the text wrapped onto, not only the current one."""
-    import shutil
-
     width = max(1, columns or shutil.get_terminal_size().columns)
     rows = sum(max(1, -(-len(line) // width)) for line in shown.split("\n"))
     return "\r" + "\033[A" * (rows - 1) + "\033[J"

@@ -141,7 +141,7 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
 def local_latency(engine: Any, questions: list[str]) -> dict[str, Any]:
     """`--answerer local` (the model newsrag runs itself): time to first token and to the verified answer, with
     the server already started and the model loaded (its start is timed apart), then the server is stopped."""
-    from app.answering.local.answerer import LocalAnswerer
+    from app.answering.local.answerer import LocalAnswerer  # only with --local
 
     answerer = engine.answerer("local")
     assert isinstance(answerer, LocalAnswerer)

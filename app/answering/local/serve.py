@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    import xllamacpp as xlc
+    import xllamacpp as xlc  # a 100 MB native library, only in the server process
 
     server = xlc.Server(params(args))  # loads the model and starts listening (in its own threads)
     print(f"listening on {server.listening_address}", flush=True)
