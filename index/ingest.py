@@ -3,7 +3,8 @@
 Order makes a killed ingest safe: new chunk ids (they embed the content hash) go into Chroma first, the
 manifest transaction then makes them live and retires the old ones, and only then are old vectors deleted.
 Anything in Chroma that the manifest does not list is an orphan, removed by `reconcile` at the next write
-(a write that did not finish leaves a marker file, `DATA_DIR/writing`, that tells the next one to look).
+(a write that did not finish leaves a marker file, `DATA_DIR/writing`, that tells the next one to look). The file
+is long because ingest, remove, verify and reconcile share that one write path and its crash-safety order.
 """
 
 from __future__ import annotations

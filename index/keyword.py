@@ -11,7 +11,9 @@ since they last looked, so the first query after an ingest also pays only for wh
 the postings in `keyword/` lets a new process start without reading every row; it is a cache (any reader may write
 one, atomically; a missing or unreadable one is rebuilt from the rows), never a second source of truth.
 
-Past one host, a distributed engine can take this one's place behind `KeywordStore` (docs/scaling.md).
+Past one host, a distributed engine can take this one's place behind `KeywordStore` (docs/scaling.md). The file is
+long because the write side (stage, sync, backfill, prune) and the read side (catch-up) share one schema and one
+log, and must change together.
 """
 
 from __future__ import annotations

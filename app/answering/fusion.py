@@ -42,23 +42,27 @@ def near_copy(a: set[str], b: set[str]) -> bool:
 def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_of: Callable[[str], str | None],
            k: int, per_article: int) -> list[str]:
     """The first k chunk ids of `order` keeping at most `per_article` per article (0: no cap) and no near-copy of
-    one already kept. `article_of`/`text_of` return None for a chunk to skip (not live, filtered out)."""
+    one already kept. `article_of`/`text_of` return None for a chunk to skip (not live, filtered out). When there
+    are not k articles to choose from (one article indexed, a filter down to one), the cap yields: the remaining
+    slots go to the next chunks of the articles already chosen, in fused order."""
+    order = list(order)
     kept: list[str] = []
     kept_shingles: list[set[str]] = []
     per: dict[str, int] = {}
-    for cid in order:
-        article = article_of(cid)
-        if article is None or (per_article and per.get(article, 0) >= per_article):
-            continue
-        text = text_of(cid)
-        if text is None:
-            continue
-        grams = shingles(text)
-        if any(near_copy(grams, other) for other in kept_shingles):
-            continue
-        kept.append(cid)
-        kept_shingles.append(grams)
-        per[article] = per.get(article, 0) + 1
-        if len(kept) == k:
-            break
+    for capped in ((True, False) if per_article else (False,)):
+        for cid in order:
+            if len(kept) == k:
+                return kept
+            article = article_of(cid)
+            if article is None or cid in kept or (capped and per.get(article, 0) >= per_article):
+                continue
+            text = text_of(cid)
+            if text is None:
+                continue
+            grams = shingles(text)
+            if any(near_copy(grams, other) for other in kept_shingles):
+                continue
+            kept.append(cid)
+            kept_shingles.append(grams)
+            per[article] = per.get(article, 0) + 1
     return kept
