@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.cli.live import LiveText, terminal_width
 from app.cli.plugins import plugin_commands
 from app.engine import Engine, build_engine
 from app.errors import NewsragError
@@ -97,8 +98,13 @@ def ask(engine: Engine, args: argparse.Namespace) -> int:
     if args.json:
         emit(engine.ask(args.question, answerer=args.answerer, k=args.k).model_dump())
         return 0
-    print(render(stream_to_terminal(engine, args.question, [], args)))
+    print(render(stream_to_terminal(engine, args.question, [], args), width=answer_width()))
     return 0
+
+
+def answer_width() -> int:
+    """Answers are wrapped at 100 columns, or at the terminal's width when it is narrower."""
+    return min(100, terminal_width(sys.stdout)) if sys.stdout.isatty() else 100
 
 
 def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
@@ -116,33 +122,53 @@ def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
             if not isinstance(question, str):
                 raise KeyError("question")
             answer = engine.ask(question, answerer=args.answerer, k=args.k)
-            out = answer.model_dump()
-            if isinstance(record, dict) and "id" in record:
-                out["id"] = record["id"]
-            emit(out if args.json else {"question": question, "text": answer.text})
         except (json.JSONDecodeError, KeyError):
             failures += 1
-            emit({"line": lineno, "error": 'expected a JSON object with a "question" string'})
+            batch_error(args, lineno, 'expected a JSON object with a "question" string')
+            continue
         except NewsragError as exc:
             failures += 1
-            emit({"line": lineno, "error": str(exc)})
+            batch_error(args, lineno, str(exc))
+            continue
+        qid = record.get("id")
+        if args.json:
+            emit({**answer.model_dump(), **({"id": qid} if "id" in record else {})})
+        else:  # what `newsrag ask` prints for one question, headed by the question (and its id)
+            head = f"[{qid}] {question}" if "id" in record else question
+            print(f"{'=' * 3} {head}\n{render(answer, width=answer_width())}\n", flush=True)
     return 1 if failures else 0
 
 
+def batch_error(args: argparse.Namespace, lineno: int, message: str) -> None:
+    if args.json:
+        emit({"line": lineno, "error": message})
+    else:
+        print(f"{args.questions}:{lineno}: error: {message}", file=sys.stderr, flush=True)
+
+
 def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args: argparse.Namespace) -> Answer:
-    """Print the answer as it streams (to stderr when stdout is not a terminal), return the final Answer."""
-    live = sys.stderr.isatty()
+    """Show the answer as it streams on the terminal (stderr), then take it back: the caller prints the final,
+    checked Answer. The search a follow-up was rewritten to comes first, as it does in the final answer."""
+    live = LiveText(sys.stderr) if sys.stderr.isatty() else None
     final = None
-    for event in engine.ask_stream(question, history, args.answerer, args.k):
-        if event.type == "token" and live:
-            sys.stderr.write(event.text)
-            sys.stderr.flush()
-        elif event.type == "notice" and event.reset and live:
-            sys.stderr.write("\r\033[J")  # the LLM failed mid-answer: its partial text is withdrawn
-        elif event.type == "done":
-            final = event.answer
-    if live:
-        sys.stderr.write("\r\033[J" if final else "\n")
+    try:
+        for event in engine.ask_stream(question, history, args.answerer, args.k):
+            if live is None:
+                if event.type == "done":
+                    final = event.answer
+                continue
+            if event.type == "token":
+                live.write(event.text)
+            elif event.type == "notice":
+                if event.reset:  # the LLM failed mid-answer: its partial text is withdrawn
+                    live.erase()
+                live.write(f"(searching for: {event.rewritten_query})\n" if event.rewritten_query
+                           else f"note: {event.text}\n")
+            elif event.type == "done":
+                final = event.answer
+    finally:
+        if live is not None:
+            live.erase()
     assert final is not None
     return final
 
@@ -163,7 +189,7 @@ def chat(engine: Engine, args: argparse.Namespace) -> int:
         except NewsragError as exc:
             print(f"error: {exc}")
             continue
-        print(render(answer))
+        print(render(answer, width=answer_width()))
         history += [Turn(role="user", content=question, rewritten_query=answer.rewritten_query),
                     Turn(role="assistant", content=answer.text)]
 

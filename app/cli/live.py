@@ -1,0 +1,58 @@
+"""Answer text streamed onto a terminal and taken back when the final answer is printed.
+
+A terminal wraps a long line onto several rows, and `\\r\\033[J` clears from the start of the cursor's row only: an
+answer wider than the terminal used to leave its first rows of raw text above the formatted answer. `LiveText`
+counts the rows what it wrote takes at the terminal's width, so `erase()` moves up to the first of them first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from typing import TextIO
+
+
+def columns(text: str) -> int:
+    """Terminal cells: East Asian wide and full-width characters take two, combining marks none."""
+    cells = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        cells += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return cells
+
+
+def terminal_width(stream: TextIO, fallback: int = 80) -> int:
+    try:
+        import os
+
+        return os.get_terminal_size(stream.fileno()).columns or fallback
+    except (OSError, ValueError, AttributeError):
+        return shutil.get_terminal_size((fallback, 24)).columns
+
+
+class LiveText:
+    def __init__(self, out: TextIO, width: int | None = None):
+        self.out = out
+        self.width = max(1, width or terminal_width(out))
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+        self.out.write(text)
+        self.out.flush()
+
+    def rows(self) -> int:
+        """Rows from the first one written to the cursor's (a full row leaves the cursor on it, pending wrap)."""
+        lines = self.text.split("\n")
+        return sum(max(1, -(-columns(line) // self.width)) for line in lines[:-1]) + \
+            max(1, -(-columns(lines[-1]) // self.width))
+
+    def erase(self) -> None:
+        """Clear everything written since the last erase, leaving the cursor where the first row began."""
+        if not self.text:
+            return
+        up = self.rows() - 1
+        self.out.write("\r" + (f"\033[{up}A" if up else "") + "\033[J")
+        self.out.flush()
+        self.text = ""
