@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 30
     trusted_proxies: str = ""
     max_request_mb: float = 1.0
+    access_log: bool = True
 
     @model_validator(mode="after")
     def _openai_fallbacks(self) -> Settings:

@@ -15,6 +15,7 @@ from app.engine import Engine
 from app.errors import NewsragError
 from app.quality.feedback import FeedbackStore, feedback_path
 from app.settings import Settings
+from app.web import access_log
 from app.web.security import is_loopback, trusted_proxies
 from app.web.server import build_server, check_port, check_workers, listen_socket, url_for
 from app.web.startup import Startup
@@ -69,6 +70,7 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
     threading.Thread(target=_warm_up, args=(engine, startup, url), daemon=True).start()
     if open_browser and has_display():
         threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
+    access_log.enable(settings.access_log)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACE_S, **proxy_options(settings))
     uvicorn.Server(config).run(sockets=[sock])
     return 0
