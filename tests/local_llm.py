@@ -25,6 +25,8 @@ from typing import NoReturn
 
 import pytest
 
+from tests.chroma_server import stop
+
 MODEL_ALIAS = "smollm2"
 STARTUP_TIMEOUT_S = 60.0
 INSTALL_HINT = "run scripts/install-local-llm.sh (installs llama-cpp-python[server] and the SmolLM2 GGUF)"
@@ -99,9 +101,4 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
         _wait_ready(proc, base_url, log_path)
         yield LocalLLM(base_url=base_url, model=MODEL_ALIAS, process=proc, log_path=log_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=10)

@@ -40,7 +40,7 @@ def check_configured(settings: Settings) -> None:
 def llm_client(settings: Settings) -> Any:
     """The configured (blocking) `openai` client, for the LLM judge of `newsrag eval`."""
     check_configured(settings)
-    from openai import OpenAI
+    from openai import OpenAI  # the openai client takes ~1-2 s to import: only when an LLM is configured
 
     return OpenAI(base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
                   timeout=settings.llm_timeout, max_retries=0)
@@ -53,7 +53,7 @@ def llm_endpoint(settings: Settings) -> Endpoint:
 
 
 def describe(exc: BaseException, timeout: float) -> str:
-    import openai
+    import openai  # only to classify an LLM failure (the client is imported by then)
 
     if isinstance(exc, CutOff | Deadline | Saturated):
         return str(exc)

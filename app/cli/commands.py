@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in plugins and not plugins[args.command].needs_engine:  # e.g. bench: its own indexes
         return plugins[args.command].run(None, args)
     if args.command == "serve" and getattr(args, "workers", 1) > 1:  # each worker process builds its own engine
-        from app.cli.web import serve_many
+        from app.cli.web import serve_many  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
         return serve_many(settings, args)
     engine = build_engine(settings)
@@ -49,7 +49,7 @@ def ingest(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
-    from tqdm import tqdm
+    from tqdm import tqdm  # tqdm is imported only by the commands that show a bar
 
     with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
         report = engine.ingest(paths, progress=bar.update, follow_symlinks=follow_symlinks)
@@ -196,7 +196,7 @@ def chat(engine: Engine, args: argparse.Namespace) -> int:
 
 def demo(engine: Engine, args: argparse.Namespace) -> int:
     if not args.terminal:
-        from app.cli.web import listen_address
+        from app.cli.web import listen_address  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
         listen_address(engine.settings, args)  # refused (e.g. open writes on 0.0.0.0) before indexing anything
     print(f"indexing the bundled sample articles from {EXAMPLES} into {engine.settings.data_dir} ...")
@@ -205,6 +205,6 @@ def demo(engine: Engine, args: argparse.Namespace) -> int:
     args.answerer, args.k = None, None
     if args.terminal:
         return chat(engine, args)
-    from app.cli.web import serve
+    from app.cli.web import serve  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
     return serve(engine, args, open_browser=True)

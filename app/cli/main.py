@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup_logging(args.verbose + getattr(args, "sub_verbose", 0))
     try:
-        from app.cli import commands
+        from app.cli import commands  # the engine and its stores: `newsrag --help` does not load them
 
         return commands.run(args, load_settings())
     except NewsragError as exc:
