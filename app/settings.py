@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from dotenv import dotenv_values  # pydantic-settings' own .env reader
 from pydantic import AfterValidator, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -136,8 +137,6 @@ def unknown_variables(environ: Mapping[str, str], env_file: str | Path | None = 
     """One line per NEWSRAG_* name (in the environment or the .env file) that is no setting, with the nearest one."""
     names = {k.upper(): "the environment" for k in environ if k.upper().startswith(PREFIX)}
     if env_file is not None and Path(env_file).is_file():
-        from dotenv import dotenv_values  # pydantic-settings' own .env reader
-
         names.update({k.upper(): str(env_file) for k in dotenv_values(env_file) if k.upper().startswith(PREFIX)})
     known = [PREFIX + f.upper() for f in Settings.model_fields]
     out = []

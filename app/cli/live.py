@@ -7,6 +7,7 @@ counts the rows what it wrote takes at the terminal's width, so `erase()` moves 
 
 from __future__ import annotations
 
+import os
 import shutil
 import unicodedata
 from typing import TextIO
@@ -24,8 +25,6 @@ def columns(text: str) -> int:
 
 def terminal_width(stream: TextIO, fallback: int = 80) -> int:
     try:
-        import os
-
         return os.get_terminal_size(stream.fileno()).columns or fallback
     except (OSError, ValueError, AttributeError):
         return shutil.get_terminal_size((fallback, 24)).columns
