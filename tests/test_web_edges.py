@@ -99,13 +99,13 @@ def test_ui_add_and_remove_follow_the_api_rule(engine: Engine, sink: FeedbackSto
     act = UIActions(engine, sink)  # no token set: writes only from this machine
     for request in (request_from(REMOTE), request_from(host="attacker.example:7860"),
                     request_from(origin="https://evil.example")):
-        summary, _ = act.ingest([story(tmp_path)], request)
+        summary, *_ = act.ingest([story(tmp_path)], request)
         assert summary.startswith("error: Read-only: articles can be added or removed only from the server's own")
         note, token_row, upload_box, removal = act.articles_access(request)
         assert note["visible"] and note["value"] == LOCAL_ONLY and not token_row["visible"]
         assert not upload_box["visible"] and not removal["visible"]
     assert engine.articles() == []
-    summary, rows = act.ingest([story(tmp_path)], request_from())
+    summary, _, rows = act.ingest([story(tmp_path)], request_from())
     assert summary.startswith("added 1") and [r[0] for r in rows] == ["harbour"]
     assert act.articles_access(request_from())[2]["visible"]
     assert act.remove("harbour", request_from(REMOTE))[0].startswith("error: Read-only")
