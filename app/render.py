@@ -54,7 +54,8 @@ def sources(answer: Answer, width: int = 100) -> str:
             spans.setdefault((c.start, c.end), []).append(c.n)
         numbers = ", ".join(str(c.n) for c in group)
         meta = " · ".join(x for x in (first.date, first.source) if x)
-        lines.append(f"[{numbers}] {first.title}" + (f" ({meta})" if meta else ""))
+        head = f"[{numbers}] {first.title}" + (f" ({meta})" if meta else "")
+        lines.append(textwrap.fill(head, width, subsequent_indent="    "))
         if first.url:
             lines.append(f"    {first.url}")
         quotes = {(c.start, c.end): c.quote for c in group}

@@ -148,6 +148,7 @@ def test_sources_are_grouped_by_article_each_quote_once() -> None:
     assert "““" not in text and text.count("We will win") == 1
     assert "    [2] “The opposition leader called" in text
     assert text.endswith("[4] Title B (2015-10-01 · BBC)\n    “Markets fell.”")
+    assert all(len(line) <= 30 for line in sources(answer, 30).splitlines()), "titles wrap too, at the width"
     # a span the answer does not repeat word for word (an LLM's paraphrase cites it) is shown whole
     para = answer.model_copy(update={"text": "The minister expects to win [1].", "citations": answer.citations[:1]})
     assert sources(para) == f"[1] Title A (2015-10-01 · BBC)\n    {said}"
