@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
-from app.cli.live import LiveText, terminal_width
+from app.cli.live import LiveText, erase_codes, terminal_width
 from app.cli.plugins import plugin_commands
 from app.engine import Engine, build_engine
 from app.errors import NewsragError
@@ -23,6 +24,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     plugins = plugin_commands()
     if args.command in plugins and not plugins[args.command].needs_engine:  # e.g. bench: its own indexes
         return plugins[args.command].run(None, args)
+    if args.command == "llm-server":  # needs no index and no embedding model
+        return llm_server(settings, args)
     if args.command == "serve" and getattr(args, "workers", 1) > 1:  # each worker process builds its own engine
         from app.cli.web import serve_many  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
@@ -37,6 +40,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         handler.update(WEB)
     return handler[args.command](engine, args)
+
+
+def llm_server(settings: Settings, args: argparse.Namespace) -> int:
+    from app.answering.local.answerer import local_server, model_path  # the local model's code: this command only
+    from app.answering.local.model import check_installed  # (and the answerer, when it is chosen)
+
+    server = local_server(settings)
+    if args.action == "stop":
+        info = server.stop()
+        print(f"stopped the local model server (pid {info.pid}, port {info.port})" if info
+              else f"no local model server was running for {settings.data_dir}")
+        return 0
+    if args.action == "start":
+        check_installed(model_path(settings))
+        info = server.ensure()
+    else:
+        info = server.running()
+    print(f"local model server: {info.base_url} (pid {info.pid}, {Path(info.model).name}, {info.threads} threads)"
+          if info else f"no local model server is running for {settings.data_dir}")
+    return 0
 
 
 def emit(obj: object) -> None:
@@ -171,6 +194,11 @@ def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args:
             live.erase()
     assert final is not None
     return final
+
+
+def erase(shown: str, columns: int | None = None) -> str:
+    """The escape codes that take `shown` back off the terminal (what LiveText.erase writes; app/cli/live.py)."""
+    return erase_codes(shown, max(1, columns or shutil.get_terminal_size().columns))
 
 
 def chat(engine: Engine, args: argparse.Namespace) -> int:

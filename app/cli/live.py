@@ -41,17 +41,20 @@ class LiveText:
         self.out.write(text)
         self.out.flush()
 
-    def rows(self) -> int:
-        """Rows from the first one written to the cursor's (a full row leaves the cursor on it, pending wrap)."""
-        lines = self.text.split("\n")
-        return sum(max(1, -(-columns(line) // self.width)) for line in lines[:-1]) + \
-            max(1, -(-columns(lines[-1]) // self.width))
-
     def erase(self) -> None:
         """Clear everything written since the last erase, leaving the cursor where the first row began."""
         if not self.text:
             return
-        up = self.rows() - 1
-        self.out.write("\r" + (f"\033[{up}A" if up else "") + "\033[J")
+        self.out.write(erase_codes(self.text, self.width))
         self.out.flush()
         self.text = ""
+
+
+def rows(text: str, width: int) -> int:
+    """Rows `text` takes from the start of a row to the cursor (a full row leaves the cursor on it, pending wrap)."""
+    return sum(max(1, -(-columns(line) // width)) for line in text.split("\n"))
+
+
+def erase_codes(text: str, width: int) -> str:
+    """Back to the start of the first row `text` took (one line up per row it wrapped onto), then clear below."""
+    return "\r" + "\033[A" * (rows(text, width) - 1) + "\033[J"
