@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -217,6 +218,9 @@ def test_newsrag_serve_writes_the_access_log(tmp_path: Any) -> None:
     assert build_engine(make_settings(data)).ingest([SAMPLE_DIR]).added
     with newsrag_serve(data, {}) as server:
         httpx.get(server.url + "/api/articles")
+        deadline = time.monotonic() + 10  # the line is written as the response ends, a moment after the client has it
+        while '"GET /api/articles" 200' not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
         log = server.log.read_text()
     assert '"GET /readyz" 200' in log and '"GET /api/articles" 200' in log
     with newsrag_serve(data, {"NEWSRAG_ACCESS_LOG": "false"}) as server:

@@ -223,14 +223,14 @@ def test_gradio_writes_from_another_machine_need_the_token(guarded: tuple[Server
         stored = upload(admin, tmp_path / "planted.txt")
         assert stored.status_code == 200
         files = [file_data(stored.json()[0])]
-        out = call(anyone, "ingest", [files])  # the handler by its fn_index: hidden or not, any client can call it
+        out = call(anyone, "ingest", [files, ""])  # the handler by its fn_index: hidden or not, any client can call it
         assert out[0].startswith("error: Read-only: adding or removing articles needs the admin token"), out[0]
         assert "planted" not in ids(server)
-        assert call(admin, "ingest", [files])[0].startswith("added 1")
+        assert call(admin, "ingest", [files, ""])[0].startswith("added 1")
         assert "planted" in ids(server)
-        assert call(anyone, "remove", ["planted"])[0].startswith("error: Read-only")
+        assert call(anyone, "remove", ["planted", ""])[0].startswith("error: Read-only")
         assert "planted" in ids(server)
-        assert call(admin, "remove", ["planted"])[0] == "removed planted"
+        assert call(admin, "remove", ["planted", ""])[0] == "removed planted"
         api = Client(str(anyone.base_url), verbose=False).view_api(return_format="dict", print_info=False)
         assert not {"/ingest", "/remove"} & set(api["named_endpoints"])  # not advertised either
 
@@ -298,12 +298,12 @@ def test_without_a_token_gradio_writes_come_only_from_this_machine(open_writes: 
         assert upload(anyone, tmp_path / "planted.txt").status_code == 403
         stored = upload(local, tmp_path / "planted.txt")
         files = [file_data(stored.json()[0])]
-        assert call(anyone, "ingest", [files])[0].startswith("error: Read-only: articles can be added or removed")
+        assert call(anyone, "ingest", [files, ""])[0].startswith("error: Read-only: articles can be added or removed")
         assert anyone.post("/api/articles", files=[("files", ("b.txt", STORY.encode()))]).status_code == 403
         assert "planted" not in ids(server)
-        assert call(local, "ingest", [files])[0].startswith("added 1")
-        assert call(anyone, "remove", ["planted"])[0].startswith("error: Read-only")
-        assert call(local, "remove", ["planted"])[0] == "removed planted"
+        assert call(local, "ingest", [files, ""])[0].startswith("added 1")
+        assert call(anyone, "remove", ["planted", ""])[0].startswith("error: Read-only")
+        assert call(local, "remove", ["planted", ""])[0] == "removed planted"
 
 
 @pytest.mark.slow

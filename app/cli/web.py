@@ -16,7 +16,7 @@ from app.errors import NewsragError
 from app.quality.feedback import FeedbackStore, feedback_path
 from app.quality.jsonl import write_jsonl
 from app.settings import Settings
-from app.web import access_log
+from app.web import access_log, tokens
 from app.web.security import is_loopback, trusted_proxies
 from app.web.server import build_server, check_port, check_workers, listen_socket, url_for
 from app.web.startup import Startup
@@ -108,6 +108,7 @@ def _warm_up(engine: Engine, startup: Startup | None = None, url: str | None = N
     them (`startup` holds those back until then: app/web/startup.py). A failure shows up at /readyz or in the answer."""
     try:
         engine.ready()
+        tokens.encoding()  # /v1's token counter (~50 MB once): loaded now, not under the first burst of requests
         if engine.settings.llm_base_url and engine.settings.llm_model:
             engine.answerer("llm")
     except Exception as exc:

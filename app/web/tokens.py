@@ -3,7 +3,10 @@ llama-index ships, so the numbers mean what they mean on OpenAI's own endpoints 
 
 When that file is not there, tiktoken would download it at the first call (a network call at run time, which the
 product never makes), so the count falls back to an approximation instead: one token per 4 characters, rounded up,
-about what cl100k gives for English news text. `TOKENIZER` says which one is in use.
+about what cl100k gives for English news text. `tokenizer()` says which one is in use.
+
+The encoding costs ~50 MB of memory once loaded (measured: RSS +50.0 MB, and +0.1 MB more after 2,000 counts);
+`newsrag serve` loads it during its warm-up, so a server's memory does not jump under its first /v1 requests.
 """
 
 from __future__ import annotations
