@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from app.settings import Settings, go_offline
 from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
 from index.embedding.base import Embedder
 from index.embedding.factory import make_embedder
+from index.formats.base import MB
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex, KeywordStore
 from index.lock import IndexBusy
@@ -108,6 +109,25 @@ class Engine:
         check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))  # another process may have begun
         with busy_is_an_error():
             return self.indexer.ingest(paths, progress, follow_symlinks, names)
+
+    def ingest_urls(self, urls: list[str], progress: Progress | None = None,
+                    log: Callable[[str], None] | None = None) -> IngestReport:
+        """Feeds and pages (index/remote/urls.py): fetched first, then ingested like files; a URL that fails is
+        reported and the others go in. Conditional GET state is kept only for what was committed."""
+        from index.remote.fetch import Fetcher, FetchLimits
+        from index.remote.urls import Gatherer, commit
+
+        check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))
+        s = self.settings
+        limits = FetchLimits(timeout_s=s.fetch_timeout, deadline_s=s.fetch_timeout, max_bytes=int(s.max_file_mb * MB))
+        with Fetcher(limits) as fetcher:
+            got = Gatherer(self.manifest, fetcher, log).gather(urls)
+        with busy_is_an_error():
+            report = self.indexer.ingest([], progress, items=got.items)
+        report.notes += got.notes
+        report.unchanged += [a for a in got.unchanged if a not in report.unchanged]
+        commit(self.manifest, got.pending, {*report.added, *report.updated, *report.unchanged})
+        return report
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():

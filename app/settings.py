@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = 30
     ingest_batch_articles: int = 64
     max_file_mb: float = 20.0
+    fetch_timeout: float = 20.0
 
     # retrieval and answering
     top_k: int = 6

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS quotes (
     verb TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fetches (
+    url TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, last_modified TEXT, title TEXT, article_id TEXT,
+    fetched_at TEXT DEFAULT CURRENT_TIMESTAMP);
 """
 
 
@@ -124,6 +127,16 @@ class Manifest:
             "JOIN articles a ON a.id = q.article_id WHERE q.speaker LIKE ? COLLATE NOCASE", (f"%{surname}",))
         return [Quote(**dict(r)) for r in rows]
 
+    def fetch_state(self, url: str) -> sqlite3.Row | None:
+        """What the last fetch of `url` left (index/remote/urls.py): kind, etag, last_modified, title, article_id."""
+        return self.db.execute("SELECT * FROM fetches WHERE url=?", (url,)).fetchone()
+
+    def feeds(self) -> list[dict]:
+        """The feeds fetched so far (url, title, fetched_at), newest fetch first."""
+        rows = self.db.execute("SELECT url, title, fetched_at FROM fetches WHERE kind='feed' "
+                               "ORDER BY fetched_at DESC, url").fetchall()
+        return [dict(r) for r in rows]
+
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
@@ -177,6 +190,14 @@ class Manifest:
                                     [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
             self._bump()
         return replaced - {c.id for _, chunks, _ in items for c in chunks}
+
+    def save_fetch(self, url: str, kind: str, etag: str | None, last_modified: str | None, title: str | None,
+                   article_id: str | None) -> None:
+        self.db.execute("INSERT INTO fetches (url, kind, etag, last_modified, title, article_id) VALUES (?,?,?,?,?,?) "
+                        "ON CONFLICT(url) DO UPDATE SET kind=excluded.kind, etag=excluded.etag, "
+                        "last_modified=excluded.last_modified, title=coalesce(excluded.title, title), "
+                        "article_id=excluded.article_id, fetched_at=CURRENT_TIMESTAMP",
+                        (url, kind, etag, last_modified, title, article_id))
 
     def remove(self, article_id: str) -> set[str]:
         with Transaction(self.db):

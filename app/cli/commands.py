@@ -29,8 +29,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
     if args.command in plugins:
         return plugins[args.command].run(engine, args)
-    handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
-               "demo": demo}
+    from app.cli.watch import watch
+
+    handler = {"ingest": ingest, "watch": watch, "list": listing, "remove": remove, "verify": verify, "ask": ask,
+               "chat": chat, "demo": demo}
     if args.command not in handler:  # the web commands import FastAPI: ~0.5 s `newsrag ask` does not need
         from app.cli.web import HANDLERS as WEB
 
@@ -44,7 +46,17 @@ def emit(obj: object) -> None:
 
 
 def ingest(engine: Engine, args: argparse.Namespace) -> int:
-    return ingest_paths(engine, args.paths, follow_symlinks=args.follow_symlinks)
+    from app.cli.watch import ingest_urls, split_urls
+
+    urls, paths = split_urls(args.paths)
+    code = ingest_paths(engine, [Path(p) for p in paths], follow_symlinks=args.follow_symlinks) if paths else 1
+    if urls:
+        report = ingest_urls(engine, urls)
+        print(report.summary())
+        if not report.ok:
+            print("nothing could be ingested from the URLs above.", file=sys.stderr)
+        code = 0 if report.ok else code
+    return code
 
 
 def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
