@@ -19,12 +19,13 @@ from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
 from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
+from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
 from index.embedding.factory import make_embedder
 from index.formats.base import MB
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex, KeywordStore
-from index.lock import IndexBusy
+from index.lock import IndexBusy, write_lock
 from index.manifest import Manifest
 from index.store import ChromaStore, Store
 from index.types import Article
@@ -34,9 +35,10 @@ class Engine:
     """question -> condense (follow-ups) -> retrieve -> rerank -> answer, and the index's ingest/remove/verify."""
 
     def __init__(self, settings: Settings, embedder: Embedder, manifest: Manifest, store: Store,
-                 keyword: KeywordStore, indexer: Indexer, retriever: Retriever, reranker: Reranker | None = None):
+                 keyword: KeywordStore, indexer: Indexer, retriever: Retriever, reranker: Reranker | None = None,
+                 groups: DuplicateGroups | None = None):
         self.settings, self.embedder, self.manifest, self.store = settings, embedder, manifest, store
-        self.keyword, self.indexer, self.retriever = keyword, indexer, retriever
+        self.keyword, self.indexer, self.retriever, self.groups = keyword, indexer, retriever, groups
         self.reranker: Reranker = reranker or Passthrough()  # no second stage unless one is given
         self._answerers: dict[str, Answerer] = {}
         self._condensers: dict[str, Condenser] = {}
@@ -108,7 +110,15 @@ class Engine:
         """`names`: the origin to record per path (uploads: the client's file name, not the temp path)."""
         check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))  # another process may have begun
         with busy_is_an_error():
-            return self.indexer.ingest(paths, progress, follow_symlinks, names)
+            report = self.indexer.ingest(paths, progress, follow_symlinks, names)
+        return self._group(report)
+
+    def _group(self, report: IngestReport) -> IngestReport:
+        """Sign and group what this ingest (or any before grouping existed) left ungrouped (index/duplicates.py)."""
+        if self.groups is not None:
+            with busy_is_an_error(), write_lock(Path(self.settings.data_dir)):
+                self.groups.refresh()
+        return report
 
     def ingest_urls(self, urls: list[str], progress: Progress | None = None,
                     log: Callable[[str], None] | None = None) -> IngestReport:
@@ -127,7 +137,7 @@ class Engine:
         report.notes += got.notes
         report.unchanged += [a for a in got.unchanged if a not in report.unchanged]
         commit(self.manifest, got.pending, {*report.added, *report.updated, *report.unchanged})
-        return report
+        return self._group(report)
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():
@@ -212,6 +222,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     # questions, passage sentences, quotes: embedded once per process, each on its own (see
     # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
-    retriever = HybridRetriever(answering, store, keyword, manifest)
+    groups = DuplicateGroups(manifest, settings.duplicate_threshold)
+    retriever = HybridRetriever(answering, store, keyword, manifest, groups)
     reranker = RERANKERS.factory(settings.reranker)(settings, answering)
-    return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker)
+    return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker, groups)

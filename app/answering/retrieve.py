@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app.types import Passage
+from app.types import ArticleRef, Passage
+from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
 from index.keyword import KeywordStore
 from index.manifest import Manifest
@@ -46,8 +47,10 @@ class Retriever(Protocol):
 
 
 class HybridRetriever:
-    def __init__(self, embedder: Embedder, store: Store, keyword: KeywordStore, manifest: Manifest):
+    def __init__(self, embedder: Embedder, store: Store, keyword: KeywordStore, manifest: Manifest,
+                 groups: DuplicateGroups | None = None):
         self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
+        self.groups = groups  # near-duplicate articles: one passage per group (index/duplicates.py)
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
         vector = self.embedder.embed([query])[0]
@@ -61,25 +64,32 @@ class HybridRetriever:
         rows = self.manifest.chunks_by_id(list(fused))  # only chunks the manifest knows are live
         articles = self.manifest.articles(r["article_id"] for r in rows.values())
         dense_s, sparse_s = dict(dense), dict(sparse)
+        groups = self.groups.of(articles) if self.groups else {}
         passages: list[Passage] = []
         seen: set[str] = set()
         for cid in sorted(rows, key=lambda c: -fused[c]):
             row = rows[cid]
             art = articles[row["article_id"]]
             text = art.text[row["start"]:row["end"]]
-            if text in seen or not _keep(art, filters):
+            copies = groups.get(art.id, [])
+            if text in seen or not _keep(art, filters) or (copies and copies[0] in seen):
                 continue
-            seen.add(text)
+            seen.update([text, *copies[:1]])
             passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
                                     source=art.source, start=row["start"], end=row["end"], text=text,
                                     rank=len(passages) + 1, dense=dense_s.get(cid), keyword=sparse_s.get(cid),
-                                    fused=fused[cid]))
+                                    fused=fused[cid], also_in=self._also_in(copies, art.id)))
             if len(passages) == k:
                 break
         speaker = speaker_question(query)
         if speaker:
             passages = self._speaker_passages(speaker, k, filters) + passages
         return passages
+
+    def _also_in(self, copies: list[str], article_id: str) -> list[ArticleRef]:
+        others = self.manifest.articles(c for c in copies if c != article_id)
+        return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
+                for a in sorted(others.values(), key=lambda a: (a.date or "", a.id))]
 
     def _speaker_passages(self, q: SpeakerQuestion, k: int, filters: dict[str, Any] | None) -> list[Passage]:
         surname = q.speaker.split()[-1].strip("’'s?")
