@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from app.answering.embed_cache import CachedEmbedder
 from app.answering.registry import ANSWERERS, CONDENSERS, RERANKERS
 from app.answering.rerank import Passthrough, Reranker
 from app.answering.retrieve import HybridRetriever, Retriever
+from app.answering.timeframe import Scope, scope, window
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
@@ -60,27 +62,32 @@ class Engine:
         return self._condensers[name]
 
     def ask(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
-            k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
+            k: int | None = None, filters: dict[str, Any] | None = None, as_of: date | None = None) -> Answer:
         final: Answer | None = None
-        for event in self.ask_stream(question, history, answerer, k, filters):
+        for event in self.ask_stream(question, history, answerer, k, filters, as_of):
             if isinstance(event, DoneEvent):
                 final = event.answer
         assert final is not None, "the stream always ends with done"
         return final
 
     def ask_stream(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
-                   k: int | None = None, filters: dict[str, Any] | None = None) -> Iterator[Event]:
+                   k: int | None = None, filters: dict[str, Any] | None = None,
+                   as_of: date | None = None) -> Iterator[Event]:
+        """`as_of`: answer as of that day (default: the newest article's date, at most today)."""
         question = self._check(question, history)
         chosen = self.answerer(answerer)  # fails fast on a misconfigured answerer
         t0 = time.perf_counter()
         rewritten = self.condenser(answerer).rewrite(question, history) if history else None
         query = rewritten or question
+        when = self.scope(query, as_of, filters)
         t1 = time.perf_counter()
         k = k or self.settings.top_k
-        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, filters), k)
+        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, when.filters), k)
         t2 = time.perf_counter()
         if rewritten:
             yield NoticeEvent(text=f"Searching for: {rewritten}", rewritten_query=rewritten)
+        if when.notice:
+            yield NoticeEvent(text=when.notice)
         for event in chosen.stream(query, passages):
             if not isinstance(event, DoneEvent):
                 yield event
@@ -89,10 +96,20 @@ class Engine:
             t3 = time.perf_counter()
             answer.question = question
             answer.rewritten_query = rewritten
+            answer.as_of, answer.time_window = when.as_of.isoformat(), window(when)
+            answer.notices = [when.notice, *answer.notices] if when.notice else answer.notices
             answer.settings_hash = self.settings.fingerprint()
             answer.timings_ms = {"condense": _ms(t0, t1), "retrieve": _ms(t1, t2), "answer": _ms(t2, t3),
                                  "total": _ms(t0, t3), **answer.timings_ms}
             yield DoneEvent(answer=answer)
+
+    def scope(self, question: str, as_of: date | None = None, filters: dict[str, Any] | None = None) -> Scope:
+        """The date the question is answered as of and the retrieval filters its time words make
+        (app/answering/timeframe.py)."""
+        if as_of is None:
+            newest = self.manifest.dated()[1]
+            as_of = min(date.today(), date.fromisoformat(newest)) if newest else date.today()
+        return scope(question, as_of, filters, lambda start, end: self.manifest.dated(start, end)[0])
 
     def _check(self, question: str, history: list[Turn] | None) -> str:
         question = (question or "").strip()
@@ -223,6 +240,6 @@ def build_engine(settings: Settings | None = None) -> Engine:
     # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
     groups = DuplicateGroups(manifest, settings.duplicate_threshold)
-    retriever = HybridRetriever(answering, store, keyword, manifest, groups)
+    retriever = HybridRetriever(answering, store, keyword, manifest, groups, settings.recency_weight)
     reranker = RERANKERS.factory(settings.reranker)(settings, answering)
     return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker, groups)

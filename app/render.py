@@ -38,5 +38,5 @@ def render(answer: Answer, width: int = 100) -> str:
         parts.append(notes(answer))
     parts.append(textwrap.fill(answer.text, width))
     if answer.citations:
-        parts += ["", "Sources:", sources(answer, width)]
+        parts += ["", f"Sources: (as of {answer.as_of})" if answer.as_of else "Sources:", sources(answer, width)]
     return "\n".join(parts)

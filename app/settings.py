@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     top_k: int = 6
     answerer: Annotated[str, AfterValidator(ANSWERERS.check)] = "extractive"
     reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
+    recency_weight: float = 2.0
     max_sentences: int = 3
     min_support: float = 0.42
 
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
         """A short hash of the settings that change answers (never includes secrets)."""
         keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "reranker",
                 "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported",
-                "duplicate_threshold")
+                "duplicate_threshold", "recency_weight")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 

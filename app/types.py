@@ -67,6 +67,15 @@ class Turn(BaseModel):
     rewritten_query: str | None = None
 
 
+class TimeWindow(BaseModel):
+    """The dates a question was searched in: a filter (soft false) or a preference (soft true)."""
+
+    start: str | None = None
+    end: str | None = None
+    soft: bool
+    phrase: str  # the words it came from ("this week"), or "filters"
+
+
 class Answer(BaseModel):
     question: str
     text: str
@@ -78,6 +87,8 @@ class Answer(BaseModel):
     answerer: str
     rewritten_query: str | None = None
     notices: list[str] = Field(default_factory=list)
+    as_of: str | None = None  # the day the question was answered as of (YYYY-MM-DD)
+    time_window: TimeWindow | None = None
     prompt_id: str | None = None
     prompt_version: str | None = None
     settings_hash: str = ""

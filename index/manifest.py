@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT, source TEXT, path TEXT,
     text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP, record TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS articles_sha ON articles(sha256);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
@@ -123,6 +124,29 @@ class Manifest:
                                ids).fetchall() if ids else []
         return {r["id"]: r for r in rows}
 
+    def chunks_matching(self, filters: dict) -> tuple[set[str], int]:
+        """(ids of the chunks whose article passes `filters`, how many chunks there are in all). Filters: `source`,
+        `article_ids`, `date_from`/`date_to` (an undated article fails them), `as_of` (an article dated after it
+        fails; an undated one passes)."""
+        where, args = [], []
+        for key, clause in (("source", "a.source = ?"), ("date_from", "a.date >= ?"), ("date_to", "a.date <= ?"),
+                            ("as_of", "(a.date IS NULL OR a.date <= ?)")):
+            if filters.get(key):
+                where.append(clause)
+                args.append(str(filters[key]))
+        if filters.get("article_ids"):
+            where.append(f"a.id IN ({','.join('?' * len(filters['article_ids']))})")
+            args += list(filters["article_ids"])
+        rows = self.db.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE "
+                               + (" AND ".join(where) or "1"), args)
+        return {r[0] for r in rows}, self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def dated(self, start: str | None = None, end: str | None = None) -> tuple[int, str | None]:
+        """(how many articles are dated within [start, end], the newest such date)."""
+        row = self.db.execute("SELECT COUNT(*), MAX(date) FROM articles WHERE date IS NOT NULL AND date >= ? AND "
+                              "date <= ?", (start or "0000", end or "9999")).fetchone()
+        return int(row[0]), row[1]
+
     def quotes_by(self, surname: str) -> list[Quote]:
         rows = self.db.execute(
             'SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
@@ -132,12 +156,6 @@ class Manifest:
     def fetch_state(self, url: str) -> sqlite3.Row | None:
         """What the last fetch of `url` left (index/remote/urls.py): kind, etag, last_modified, title, article_id."""
         return self.db.execute("SELECT * FROM fetches WHERE url=?", (url,)).fetchone()
-
-    def feeds(self) -> list[dict]:
-        """The feeds fetched so far (url, title, fetched_at), newest fetch first."""
-        rows = self.db.execute("SELECT url, title, fetched_at FROM fetches WHERE kind='feed' "
-                               "ORDER BY fetched_at DESC, url").fetchall()
-        return [dict(r) for r in rows]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from app.cli.plugins import plugin_commands
 from app.engine import Engine, build_engine
@@ -107,7 +109,7 @@ def ask(engine: Engine, args: argparse.Namespace) -> int:
         raise NewsragError('Give a question, e.g. newsrag ask "What did Kerry say about Assad?" '
                            "(or --questions FILE.jsonl).")
     if args.json:
-        emit(engine.ask(args.question, answerer=args.answerer, k=args.k).model_dump())
+        emit(engine.ask(args.question, answerer=args.answerer, k=args.k, **when(args)).model_dump())
         return 0
     print(render(stream_to_terminal(engine, args.question, [], args)))
     return 0
@@ -127,7 +129,7 @@ def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
             question = record["question"] if isinstance(record, dict) else None
             if not isinstance(question, str):
                 raise KeyError("question")
-            answer = engine.ask(question, answerer=args.answerer, k=args.k)
+            answer = engine.ask(question, answerer=args.answerer, k=args.k, **when(args))
             out = answer.model_dump()
             if isinstance(record, dict) and "id" in record:
                 out["id"] = record["id"]
@@ -141,11 +143,25 @@ def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def when(args: argparse.Namespace) -> dict[str, Any]:
+    """--as-of, --since, --until, --source as the Engine's `as_of` and `filters` (dates checked here)."""
+    days = {}
+    for name in ("as_of", "since", "until"):
+        value = getattr(args, name, None)
+        try:
+            days[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            raise NewsragError(f"--{name.replace('_', '-')} {value!r} is not a date: write YYYY-MM-DD") from None
+    filters = {"date_from": days["since"] and days["since"].isoformat(),
+               "date_to": days["until"] and days["until"].isoformat(), "source": getattr(args, "source", None)}
+    return {"as_of": days["as_of"], "filters": {k: v for k, v in filters.items() if v} or None}
+
+
 def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args: argparse.Namespace) -> Answer:
     """Print the answer as it streams (to stderr when stdout is not a terminal), return the final Answer."""
     live = sys.stderr.isatty()
     final = None
-    for event in engine.ask_stream(question, history, args.answerer, args.k):
+    for event in engine.ask_stream(question, history, args.answerer, args.k, **when(args)):
         if event.type == "token" and live:
             sys.stderr.write(event.text)
             sys.stderr.flush()
@@ -188,7 +204,7 @@ def demo(engine: Engine, args: argparse.Namespace) -> int:
     print(f"indexing the bundled sample articles from {EXAMPLES} into {engine.settings.data_dir} ...")
     ingest_paths(engine, [EXAMPLES])
     print('try: "What did Kerry say about Assad?"')
-    args.answerer, args.k = None, None
+    args.answerer, args.k, args.as_of, args.since, args.until, args.source = None, None, None, None, None, None
     if args.terminal:
         return chat(engine, args)
     from app.cli.web import serve

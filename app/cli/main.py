@@ -95,6 +95,11 @@ def _answer_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--answerer", choices=ANSWERERS.names(),
                    help=f"{ANSWERERS.describe()} (default: NEWSRAG_ANSWERER, extractive)")
     s.add_argument("-k", type=int, metavar="N", help="passages to retrieve (default: NEWSRAG_TOP_K)")
+    s.add_argument("--as-of", metavar="YYYY-MM-DD", help="answer as of that day: later articles are not used, and "
+                   '"this week" means its week (default: the newest article\'s date, at most today)')
+    s.add_argument("--since", metavar="YYYY-MM-DD", help="only articles dated on or after that day")
+    s.add_argument("--until", metavar="YYYY-MM-DD", help="only articles dated on or before that day")
+    s.add_argument("--source", metavar="NAME", help="only articles from that source (as `newsrag list` shows it)")
 
 
 def main(argv: list[str] | None = None) -> int:
