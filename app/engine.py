@@ -21,6 +21,7 @@ from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
 from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
+from index.chunk import Chunker
 from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
 from index.embedding.factory import make_embedder
@@ -141,8 +142,8 @@ class Engine:
                     log: Callable[[str], None] | None = None) -> IngestReport:
         """Feeds and pages (index/remote/urls.py): fetched first, then ingested like files; a URL that fails is
         reported and the others go in. Conditional GET state is kept only for what was committed."""
-        from index.remote.fetch import Fetcher, FetchLimits
-        from index.remote.urls import Gatherer, commit
+        from index.remote.fetch import Fetcher, FetchLimits  # httpx (~0.2 s): only when URLs are ingested
+        from index.remote.urls import Gatherer, commit  # (and feedparser, trafilatura, with it)
 
         check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))
         s = self.settings
@@ -222,7 +223,6 @@ def build_engine(settings: Settings | None = None) -> Engine:
     """The one wiring function: Settings in, a ready-to-use Engine out (models load lazily on first use)."""
     go_offline()
     settings = settings or Settings()
-    from index.chunk import Chunker
 
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from app.answering.timeframe import parse
+
 HIT_KS = (1, 3, 5, 10)
 DEPTH = 10  # retrieval depth for hit@k and mrr@10
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -141,8 +143,6 @@ def stale_answer(question: str, day: date, answer: Any) -> bool | None:
     """For a question about now ("this week", "recently", "today"): does the answer's first citation come from an
     article dated more than STALE_DAYS before the asking day? None when the question is not about now, or the
     answer cites nothing dated."""
-    from app.answering.timeframe import parse
-
     frame = parse(question, day)
     if frame is None or not frame.soft or not frame.end or frame.end < day - timedelta(days=RECENT_DAYS):
         return None

@@ -95,7 +95,7 @@ class DuplicateGroups:
     # -- writes (after an ingest, under the write lock) -----------------------------------------------
     def refresh(self) -> int:
         """Sign and group every article that has no signature yet; returns how many were signed."""
-        from datasketch import LeanMinHash, MinHashLSH
+        from datasketch import LeanMinHash, MinHashLSH  # numpy + scipy: imported at ingest only
 
         todo = self.db.execute("SELECT a.id, a.date, a.text FROM articles a LEFT JOIN near_duplicates d "
                                "ON d.article_id = a.id WHERE d.article_id IS NULL ORDER BY a.id").fetchall()

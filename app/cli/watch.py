@@ -39,7 +39,7 @@ def split_urls(items: list[str]) -> tuple[list[str], list[str]]:
 
 
 def ingest_urls(engine: Engine, urls: list[str]) -> IngestReport:
-    from tqdm import tqdm
+    from tqdm import tqdm  # tqdm is imported only by the commands that show a bar
 
     with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
         return engine.ingest_urls(urls, progress=bar.update,

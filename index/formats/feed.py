@@ -131,7 +131,7 @@ def html_text(fragment: str) -> str:
     """The text of an item's content HTML: paragraphs (and line breaks) kept, tags and scripts dropped."""
     if "<" not in fragment:
         return CONTROL.sub("", html.unescape(fragment)).strip()
-    import lxml.html  # trafilatura's dependency
+    import lxml.html  # (trafilatura's dependency, ~0.05 s): only for a feed item's HTML
 
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
