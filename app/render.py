@@ -63,7 +63,19 @@ def sources(answer: Answer, width: int = 100) -> str:
             label = "[" + ", ".join(map(str, ns)) + "] " if len(spans) > 1 or len(group) > 1 else ""
             text = label + quoted(shortened(quotes[span], answer.text))
             lines.append(textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    "))
+        copies = list({r.article_id: r for c in group for r in c.also_in}.values())
+        if copies:  # the story's syndicated copies, once for the article
+            merged = first.model_copy(update={"also_in": copies})
+            lines.append(textwrap.fill(also_in(merged), width, initial_indent="    ", subsequent_indent="      "))
     return "\n".join(lines)
+
+
+def also_in(c: Citation) -> str:
+    """"also in: usatoday.com, "Where to watch the Oscars" (2025-02-26)": another outlet by its name, a copy from the
+    same outlet by its title."""
+    names = [r.source if r.source and r.source != c.source else f"“{r.title}”" + (f" ({r.date})" if r.date else "")
+             for r in c.also_in]
+    return "also in: " + ", ".join(dict.fromkeys(names))
 
 
 def notes(answer: Answer) -> str:
@@ -78,5 +90,5 @@ def render(answer: Answer, width: int = 100) -> str:
         parts.append(notes(answer))
     parts.append(textwrap.fill(answer.text, width))
     if answer.citations:
-        parts += ["", "Sources:", sources(answer, width)]
+        parts += ["", f"Sources: (as of {answer.as_of})" if answer.as_of else "Sources:", sources(answer, width)]
     return "\n".join(parts)

@@ -52,6 +52,8 @@ def add_eval_parser(sub: Any) -> None:
     s.add_argument("--evidence", choices=["passage", "quote"], default="passage",
                    help="what a citation is judged against: the retrieved passage (default) or its quote")
     s.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    s.add_argument("--ignore-dates", action="store_true",
+                   help="answer every question as of the newest article, not as of its own `date`")
     s.add_argument("--split", choices=("calibration", "validation"),
                    help="only one half of the committed seeded split (tune on calibration, report both)")
     s.add_argument("--split-file", type=Path, metavar="FILE",
@@ -62,15 +64,13 @@ def add_eval_parser(sub: Any) -> None:
                    help="where the corpus is indexed (default: ~/.cache/newsrag/eval/<corpus hash>)")
     s.add_argument("--out", type=Path, metavar="DIR", help="write results.jsonl, report.md, report.html here")
     s.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    s.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE", type=threshold,
-                   help="exit 1 when METRIC is below VALUE (or was not measured), e.g. hit@5=0.8; repeatable, "
-                        "or comma-separated")
-    s.add_argument("--fail-over", action="append", default=[], metavar="METRIC=VALUE", type=threshold,
-                   help="exit 1 when METRIC is above VALUE, for rates where lower is better, e.g. "
-                        "false_refusal_rate=0.2")
+    for flag, past in (("--fail-under", "below VALUE (or is not measured), e.g. hit@5=0.8"),
+                       ("--fail-over", "above VALUE (rates where lower is better), e.g. false_refusal_rate=0.2")):
+        s.add_argument(flag, action="append", default=[], metavar="METRIC=VALUE", type=threshold,
+                       help=f"exit 1 when METRIC is {past}; repeatable, or comma-separated")
     es = s.add_subparsers(dest="eval_command", metavar="ACTION")
-    c = es.add_parser("compare", help="two runs side by side: per-metric differences with 95%% intervals, and "
-                      "the questions that flipped", description=COMPARE_DOC)
+    c = es.add_parser("compare", help="two runs: per-metric differences with 95%% intervals, flipped questions",
+                      description=COMPARE_DOC)
     c.add_argument("run_a", type=Path, metavar="RUN_A", help="an eval --out folder (the baseline)")
     c.add_argument("run_b", type=Path, metavar="RUN_B", help="another one (the change)")
     c.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
@@ -164,7 +164,7 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         evaluated.answerer(args.answerer)  # a misconfigured answerer fails now, not per question
     indexed = {a["id"] for a in evaluated.articles()}
     gold = {g for q in questions for g in q.gold_article_ids}
-    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence)
+    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence, dated=not args.ignore_dates)
     records = run_with_bar(evaluated, questions, judge, cfg, quiet=quiet)
     run_info = {"dataset": str(args.dataset), "corpus": ", ".join(map(str, args.corpus)),
                 "corpus_hash": info["corpus_hash"][:16], "articles": info["articles"],
@@ -175,6 +175,7 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         run_info["distractors"] = args.distractors
     if args.split:
         run_info["split"] = args.split
+    run_info["as_of"] = "newest article" if args.ignore_dates else "each question's date"
     summary = summarise(records, run_info, {"name": judge.name, "calls": judge.calls, "failures": judge.failures})
     command = "newsrag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["eval"] \
         else "newsrag eval (called in-process)"

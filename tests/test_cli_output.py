@@ -123,7 +123,7 @@ def test_a_batch_without_json_prints_each_answer_with_its_sources(tmp_path: Path
     out, err = capsys.readouterr()
     assert not out.lstrip().startswith("{") and "{\"" not in out
     first, second = out.split("=== ")[1:]
-    assert first.startswith(f"[q1] {KERRY}\n") and "\nSources:\n[1] Claims Russian airstrikes" in first
+    assert first.startswith(f"[q1] {KERRY}\n") and re.search(r"\nSources:.*\n\[1\] Claims Russian airstrikes", first)
     assert second.startswith("What is the recipe for banana bread?\nI can't answer that")
     assert err == f"{qs}:2: error: expected a JSON object with a \"question\" string\n"
 
