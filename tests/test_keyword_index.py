@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from app.engine import Engine
-from index import postings
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, postings
+from index.keyword.postings import Postings, Row
 from index.manifest import Manifest
-from index.postings import Postings, Row
 from index.types import Article, Chunk
 from tests.conftest import SAMPLE_DIR
 

@@ -23,7 +23,7 @@ def _write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def _retriever(engine: Engine, per_article: int) -> HybridRetriever:
-    return HybridRetriever(engine.embedder, engine.store, engine.keyword, engine.manifest, per_article)
+    return HybridRetriever(engine.embedder, engine.store, engine.keyword, engine.manifest, per_article=per_article)
 
 
 def test_one_long_article_does_not_fill_every_slot(engine: Engine, tmp_path: Path) -> None:

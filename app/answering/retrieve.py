@@ -4,15 +4,18 @@ to Y."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
 from app.answering.fusion import POOL, choose, rrf
-from app.types import Passage
+from app.types import ArticleRef, Passage
+from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
 from index.keyword import KeywordStore
 from index.manifest import Manifest
@@ -20,6 +23,9 @@ from index.store import Store
 from index.text import stems
 from index.types import Article, Quote
 
+RECENCY_WEIGHT = 2.0  # NEWSRAG_RECENCY_WEIGHT's default: calibration Hit@5 0.708 -> 0.750 (flat from 2 to 10)
+RECENCY_DAYS = 14.0
+FILTER_KEYS = ("source", "article_ids", "date_from", "date_to", "as_of")
 MAX_QUOTES_EMBEDDED = 32
 Prior = Callable[[str, list[str]], dict[str, float]]  # (query, article ids best first) -> {article id: factor}
 _SPEAKER_Q = re.compile(
@@ -49,34 +55,48 @@ class Retriever(Protocol):
 
 
 class HybridRetriever:
-    """Dense + BM25, fused (app/answering/fusion.py), at most `per_article` passages per article and no near-copies.
+    """Dense + BM25, fused (app/answering/fusion.py), at most `per_article` passages per article (a group of
+    near-duplicate articles counts as one) and no near-copies of a passage.
 
-    `prior`, when set, multiplies each candidate's fused score by a factor for its article (a recency preference
-    relative to a question's date, say): it gets the query and the candidates' article ids, best first, and returns
-    {article id: factor}; articles it leaves out keep their score."""
+    `prior`, when set, multiplies each candidate's fused score by a factor for its article: it gets the query and
+    the candidates' article ids, best first, and returns {article id: factor}; articles it leaves out keep their
+    score. The soft date window of a question (`prefer_from`/`prefer_to`, see `recency`) is applied the same way."""
 
     def __init__(self, embedder: Embedder, store: Store, keyword: KeywordStore, manifest: Manifest,
+                 groups: DuplicateGroups | None = None, recency_weight: float = RECENCY_WEIGHT,
                  per_article: int = 1, prior: Prior | None = None):
         self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
-        self.per_article, self.prior = per_article, prior
+        self.groups = groups  # near-duplicate articles: one passage per group (index/duplicates.py)
+        self.recency_weight, self.per_article, self.prior = recency_weight, per_article, prior
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
+        """`filters`: source, article_ids, date_from/date_to, as_of (applied inside both searches) and
+        prefer_from/prefer_to (a soft window: app/answering/timeframe.py)."""
         vector = self.embedder.embed([query])[0]
-        depth = max(POOL, 4 * k) * (4 if filters else 1)
-        dense = self.store.query(vector, depth)
-        sparse = self.keyword.query(query, depth)
+        dense, sparse = self._search(query, vector, max(POOL, 4 * k), filters or {})
         fused = rrf([dense, sparse])
         rows = self.manifest.chunks_by_id(list(fused))  # only chunks the manifest knows are live
         order = sorted(rows, key=lambda c: -fused[c])
+        ids = list(dict.fromkeys(rows[c]["article_id"] for c in order))
+        articles = _Articles(self.manifest, ids)
+        factors: dict[str, float] = {}
+        if filters and filters.get("prefer_from") and self.recency_weight:
+            dated = self.manifest.articles(ids)
+            factors = {a: recency(dated[a].date, filters, self.recency_weight) for a in ids if a in dated}
         if self.prior is not None:
-            factors = self.prior(query, list(dict.fromkeys(rows[c]["article_id"] for c in order)))
+            for a, f in self.prior(query, ids).items():
+                factors[a] = factors.get(a, 1.0) * f
+        if factors:
             fused = {c: f * factors.get(rows[c]["article_id"], 1.0) if c in rows else f for c, f in fused.items()}
             order = sorted(rows, key=lambda c: -fused[c])
-        articles = _Articles(self.manifest, [rows[c]["article_id"] for c in order])
+        groups = self.groups.of(ids) if self.groups else {}
 
         def article_of(cid: str) -> str | None:
             art = articles.get(rows[cid]["article_id"])
-            return art.id if art is not None and _keep(art, filters) else None
+            if art is None or not _keep(art, filters):
+                return None
+            copies = groups.get(art.id)
+            return copies[0] if copies else art.id  # a group of copies is one article for the cap
 
         def text_of(cid: str) -> str | None:
             art = articles.get(rows[cid]["article_id"])
@@ -90,11 +110,32 @@ class HybridRetriever:
             passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
                                     source=art.source, start=row["start"], end=row["end"],
                                     text=art.text[row["start"]:row["end"]], rank=len(passages) + 1,
-                                    dense=dense_s.get(cid), keyword=sparse_s.get(cid), fused=fused[cid]))
+                                    dense=dense_s.get(cid), keyword=sparse_s.get(cid), fused=fused[cid],
+                                    also_in=self._also_in(groups.get(art.id, []), art.id)))
         speaker = speaker_question(query)
         if speaker:
             passages = self._speaker_passages(speaker, k, filters) + passages
         return passages
+
+    def _search(self, query: str, vector: np.ndarray, pool: int,
+                filters: dict[str, Any]) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Dense and keyword candidates, filtered inside each search so that `pool` of each still come back."""
+        if not any(filters.get(key) for key in FILTER_KEYS):
+            return self.store.query(vector, pool), self.keyword.query(query, pool)
+        among, total = self.manifest.chunks_matching(filters)
+        if len(among) == total:
+            return self.store.query(vector, pool), self.keyword.query(query, pool)
+        dense = None
+        if 2 * len(among) >= total:  # most chunks pass: a wider plain search is cheaper than a list of 30k ids
+            dense = [hit for hit in self.store.query(vector, pool * 3) if hit[0] in among][:pool]
+        if dense is None or len(dense) < pool:
+            dense = self.store.query(vector, pool, sorted(among))
+        return dense, self.keyword.query(query, pool, among)
+
+    def _also_in(self, copies: list[str], article_id: str) -> list[ArticleRef]:
+        others = self.manifest.articles(c for c in copies if c != article_id)
+        return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
+                for a in sorted(others.values(), key=lambda a: (a.date or "", a.id))]
 
     def _speaker_passages(self, q: SpeakerQuestion, k: int, filters: dict[str, Any] | None) -> list[Passage]:
         surname = q.speaker.split()[-1].strip("’'s?")
@@ -158,9 +199,26 @@ def _name_matches(asked: str, speaker: str) -> bool:
     return all(p in speaker.lower() for p in asked_parts if p)
 
 
+def recency(day: str | None, filters: dict[str, Any], weight: float) -> float:
+    """The soft-window prior: x(1 + weight) inside [prefer_from, prefer_to], the lift fading with the days outside
+    it (halved ~10 days out: RECENCY_DAYS is its e-folding time); an undated article gets no lift. Tuned on the
+    calibration half (docs/eval.md)."""
+    if not day:
+        return 1.0
+    lo, hi = str(filters["prefer_from"]), str(filters.get("prefer_to") or "9999-12-31")
+    try:
+        d = date.fromisoformat(day[:10])
+        gap = (date.fromisoformat(lo) - d).days if day[:10] < lo else max(0, (d - date.fromisoformat(hi)).days)
+    except ValueError:
+        return 1.0
+    return 1.0 + weight * math.exp(-gap / RECENCY_DAYS)
+
+
 def _keep(article: Article, filters: dict[str, Any] | None) -> bool:
     if not filters:
         return True
+    if filters.get("as_of") and article.date and article.date > str(filters["as_of"]):
+        return False
     if filters.get("source") and article.source != filters["source"]:
         return False
     if filters.get("article_ids") and article.id not in filters["article_ids"]:

@@ -6,7 +6,7 @@ trigger logs the removal with the row's terms. So there is one source of truth, 
 and a reader never sees half an ingest: SQLite shows it the whole transaction or none of it. Adding or removing an
 article writes its own rows, whatever the size of the index.
 
-Readers keep the postings in memory (index/postings.py) and catch up from the rows added and the removals logged
+Readers keep the postings in memory (index/keyword/postings.py) and catch up from the rows added and the removals logged
 since they last looked, so the first query after an ingest also pays only for what changed. A merged snapshot of
 the postings in `keyword/` lets a new process start without reading every row; it is a cache (any reader may write
 one, atomically; a missing or unreadable one is rebuilt from the rows), never a second source of truth.
@@ -29,9 +29,9 @@ from typing import Protocol
 
 import numpy as np
 
+from index.keyword.postings import Postings, Row
 from index.lock import IndexBusy, write_lock
 from index.manifest import Manifest
-from index.postings import Postings, Row
 from index.text import tokens
 from index.types import Article, Chunk
 
@@ -58,7 +58,7 @@ class KeywordStore(Protocol):
         """Index these chunks inside the manifest's open write transaction (removals follow the chunks)."""
         ...
 
-    def query(self, text: str, k: int) -> list[tuple[str, float]]: ...
+    def query(self, text: str, k: int, among: set[str] | None = None) -> list[tuple[str, float]]: ...
     def stored_ids(self) -> set[str]: ...
     def sync(self) -> list[str]: ...
     def rebuild(self) -> None: ...
@@ -173,16 +173,24 @@ class KeywordIndex:
         with self._lock:
             self._fresh()
 
-    def query(self, text: str, k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) best first; only chunks with a positive score."""
+    def query(self, text: str, k: int, among: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) best first; only chunks with a positive score; `among`: only these chunks (a
+        filter inside the search, so that k still come back)."""
         words = sorted(set(tokens(text)))
-        if not words or k <= 0:
+        if not words or k <= 0 or among == set():
             return []
         db = self.manifest.db
+        allowed: set[int] | None = None
+        if among is not None:
+            wanted, allowed = sorted(among), set[int]()
+            for i in range(0, len(wanted), 900):
+                part = wanted[i:i + 900]
+                allowed.update(r[0] for r in db.execute(
+                    f"SELECT row FROM kw_chunks WHERE chunk_id IN ({_marks(part)})", part))
         with self._lock:
             fresh = self._fresh()  # first: a first use may be making the rows (and the terms) right now
             ids = [r[0] for r in db.execute(f"SELECT id FROM kw_terms WHERE term IN ({_marks(words)})", words)]
-            top = fresh.top(ids, k)
+            top = fresh.top(ids, k, allowed)
         if not top:
             return []
         rows = [r for r, _ in top]

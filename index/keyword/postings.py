@@ -1,6 +1,7 @@
 """In-memory BM25 postings: a merged base segment plus a small delta and tombstones, caught up row by row.
 
-The keyword index (index/keyword.py) stores one row per chunk in the manifest database: its term ids and counts.
+The keyword index (index/keyword/__init__.py) stores one row per chunk in the manifest database: its term ids and
+counts.
 A reader turns those rows into postings here. Catching up after an ingest touches only what changed: new rows go
 into the delta, removed rows become tombstones, and the corpus statistics (document frequencies, the number of
 live chunks, their total length) move by exactly those rows, so a score is always that of one BM25 index over the
@@ -134,8 +135,9 @@ class Postings:
             self.indptr = np.concatenate([self.indptr, np.full(more, self.indptr[-1], np.int64)])
 
     # -- queries ---------------------------------------------------------------------------------
-    def top(self, terms: list[int], k: int) -> list[tuple[int, float]]:
-        """(row id, score) of the k best live rows for these term ids (each counted once), best first."""
+    def top(self, terms: list[int], k: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """(row id, score) of the k best live rows for these term ids (each counted once), best first; `allowed`:
+        only these row ids."""
         wanted = sorted({t for t in terms if t < len(self.df) and self.df[t] > 0})
         if not wanted or not self.n_alive or k <= 0:
             return []
@@ -154,6 +156,8 @@ class Postings:
                 ds, fs = np.asarray(self.delta[t][0]), np.asarray(self.delta[t][1], np.float32)
                 scores[ds] += idf * fs / (fs + norm[ds])
         scores[~self._alive] = 0
+        if allowed is not None:
+            scores[~np.isin(np.asarray(self.rows, np.int64), np.fromiter(allowed, np.int64, len(allowed)))] = 0
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
