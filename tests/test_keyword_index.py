@@ -170,3 +170,15 @@ def test_a_new_process_starts_from_the_snapshot_and_a_broken_one_is_ignored(engi
     (snap / "docs.npy").write_bytes(b"not an array")
     broken = KeywordIndex(data_dir, Manifest(data_dir / "manifest.sqlite"))
     assert broken.query("Kerry Assad Russia", 5) == want  # read from the rows instead
+
+
+def test_a_filtered_query_returns_only_the_chunks_among_and_still_k(sample_engine: Engine) -> None:
+    manifest, keyword = sample_engine.manifest, sample_engine.keyword
+    manifest.commit([_one_article(4)])
+    ferry = manifest.chunk_ids("ferry4")
+    assert any(c.startswith("russian") for c, _ in keyword.query("Kerry Assad ferry", 10))
+    got = keyword.query("Kerry Assad ferry", 10, ferry)
+    assert got and {c for c, _ in got} <= ferry
+    assert keyword.query("Kerry Assad ferry", 10, set()) == []
+    manifest.remove("ferry4")
+    assert keyword.query("Kerry Assad ferry", 10, ferry) == []  # removed since: their old rows are dead

@@ -80,6 +80,8 @@ class KeywordIndex:
         self._postings: Postings | None = None
         self._generation = -1
         self._lock = threading.Lock()  # one catch-up at a time; a query never reads postings being changed
+        self._row_of: dict[str, int] = {}  # chunk id -> row, for filtered queries (stale entries are dead rows)
+        self._mapped = 0
 
     # -- writes ----------------------------------------------------------------------------------
     def stage(self, db: sqlite3.Connection, items: Sequence[tuple[Article, Sequence[Chunk]]]) -> None:
@@ -180,16 +182,15 @@ class KeywordIndex:
         if not words or k <= 0 or among == set():
             return []
         db = self.manifest.db
-        allowed: set[int] | None = None
-        if among is not None:
-            wanted, allowed = sorted(among), set[int]()
-            for i in range(0, len(wanted), 900):
-                part = wanted[i:i + 900]
-                allowed.update(r[0] for r in db.execute(
-                    f"SELECT row FROM kw_chunks WHERE chunk_id IN ({_marks(part)})", part))
         with self._lock:
             fresh = self._fresh()  # first: a first use may be making the rows (and the terms) right now
             ids = [r[0] for r in db.execute(f"SELECT id FROM kw_terms WHERE term IN ({_marks(words)})", words)]
+            allowed = None
+            if among is not None:  # chunk ids -> rows from memory: 30k ids looked up in SQL took ~100 ms
+                new = db.execute("SELECT chunk_id, row FROM kw_chunks WHERE row > ? ORDER BY row", (self._mapped,))
+                for cid, row in new:
+                    self._row_of[cid], self._mapped = row, row
+                allowed = {self._row_of[c] for c in among if c in self._row_of}
             top = fresh.top(ids, k, allowed)
         if not top:
             return []

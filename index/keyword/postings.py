@@ -157,7 +157,9 @@ class Postings:
                 scores[ds] += idf * fs / (fs + norm[ds])
         scores[~self._alive] = 0
         if allowed is not None:
-            scores[~np.isin(np.asarray(self.rows, np.int64), np.fromiter(allowed, np.int64, len(allowed)))] = 0
+            keep = np.zeros(len(scores), bool)
+            keep[[self.by_row[r] for r in allowed if r in self.by_row]] = True
+            scores[~keep] = 0
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
