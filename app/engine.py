@@ -20,7 +20,7 @@ from app.answering.timeframe import Scope, scope, window
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
-from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
+from app.types import Answer, DoneEvent, Event, NoticeEvent, Passage, Turn
 from index.chunk import Chunker
 from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
@@ -71,6 +71,10 @@ class Engine:
         assert final is not None, "the stream always ends with done"
         return final
 
+    def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
+        """Both retrieval stages: the retriever's pool as deep as the reranker asks for, then the reranker's k."""
+        return self.reranker.rerank(query, self.retriever.retrieve(query, self.reranker.depth(k), filters), k)
+
     def ask_stream(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
                    k: int | None = None, filters: dict[str, Any] | None = None,
                    as_of: date | None = None) -> Iterator[Event]:
@@ -82,8 +86,7 @@ class Engine:
         query = rewritten or question
         when = self.scope(query, as_of, filters)
         t1 = time.perf_counter()
-        k = k or self.settings.top_k
-        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, when.filters), k)
+        passages = self.retrieve(query, k or self.settings.top_k, when.filters)
         t2 = time.perf_counter()
         if rewritten:
             yield NoticeEvent(text=f"Searching for: {rewritten}", rewritten_query=rewritten)
@@ -240,6 +243,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
     groups = DuplicateGroups(manifest, settings.duplicate_threshold)
-    retriever = HybridRetriever(answering, store, keyword, manifest, groups, settings.recency_weight)
+    retriever = HybridRetriever(answering, store, keyword, manifest, groups, settings.recency_weight,
+                                settings.passages_per_article)
     reranker = RERANKERS.factory(settings.reranker)(settings, answering)
     return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker, groups)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from dotenv import dotenv_values  # pydantic-settings' own .env reader
-from pydantic import AfterValidator, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.answering.registry import ANSWERERS, RERANKERS
@@ -63,6 +63,7 @@ class Settings(BaseSettings):
 
     # retrieval and answering
     top_k: int = 6
+    passages_per_article: Annotated[int, Field(ge=0)] = 1
     answerer: Annotated[str, AfterValidator(ANSWERERS.check)] = "extractive"
     reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
     recency_weight: float = 2.0
@@ -110,9 +111,9 @@ class Settings(BaseSettings):
 
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""
-        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "reranker",
-                "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported",
-                "duplicate_threshold", "recency_weight")
+        keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "passages_per_article",
+                "answerer", "reranker", "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed",
+                "drop_unsupported", "duplicate_threshold", "recency_weight")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 

@@ -54,7 +54,7 @@ def score_question(engine: Engine, q: Question, judge: CountingJudge, cfg: EvalC
         query = answer.rewritten_query or q.question
         k = cfg.k or engine.settings.top_k
         scoped = engine.scope(query, day if cfg.dated else None).filters  # as the answer was retrieved
-        ranked = [p.article_id for p in engine.retriever.retrieve(query, max(DEPTH, k), scoped)][:DEPTH]
+        ranked = [p.article_id for p in engine.retrieve(query, max(DEPTH, k), scoped)][:DEPTH]  # + reranker
     except NewsragError as exc:
         record["error"] = str(exc)
         ranked = []

@@ -1,14 +1,17 @@
-"""Ingest: load -> chunk -> find quotes -> embed -> write Chroma, then the manifest, then the keyword index.
+"""Ingest: load -> chunk -> find quotes -> embed -> write Chroma, then the manifest with the keyword index.
 
 Order makes a killed ingest safe: new chunk ids (they embed the content hash) go into Chroma first, the
 manifest transaction then makes them live and retires the old ones, and only then are old vectors deleted.
-Anything in Chroma that the manifest does not list is an orphan, removed by `reconcile` at the next write.
+Anything in Chroma that the manifest does not list is an orphan, removed by `reconcile` at the next write
+(a write that did not finish leaves a marker file, `DATA_DIR/writing`, that tells the next one to look). The file
+is long because ingest, remove, verify and reconcile share that one write path and its crash-safety order.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,8 +106,8 @@ class Indexer:
         each record depends on the input and the index only, never on the batch size: everything read in this run
         is remembered across batches."""
         report = IngestReport()
-        with write_lock(self.data_dir):
-            report.repaired = self.reconcile()
+        with write_lock(self.data_dir), self._writing() as interrupted:
+            report.repaired = (self.reconcile() if interrupted else []) + self.keyword.sync()
             batch: list[tuple[Article, str]] = []
             by_sha: dict[str, str] = {}  # text hash -> id, of the articles queued in this run
             by_id: dict[str, tuple[str, str]] = {}  # id -> (origin, text hash), of records accepted in this run
@@ -123,8 +126,6 @@ class Indexer:
                     batch = []
             if batch:
                 self._write(batch, report, progress)
-            if report.added or report.updated or report.repaired:
-                self.keyword.rebuild()
         return report
 
     def _classify(self, item: Article, sha: str, by_id: dict[str, tuple[str, str]], by_sha: dict[str, str],
@@ -192,11 +193,10 @@ class Indexer:
             (report.updated if status == "updated" else report.added).append(article.id)
 
     def remove(self, article_id: str) -> bool:
-        with write_lock(self.data_dir):
+        with write_lock(self.data_dir), self._writing():
             if self.manifest.article(article_id) is None:
                 return False
-            self.store.delete(self.manifest.remove(article_id))
-            self.keyword.rebuild()
+            self.store.delete(self.manifest.remove(article_id))  # its keyword rows go in the same transaction
             return True
 
     def verify(self, repair: bool = False) -> VerifyReport:
@@ -204,18 +204,31 @@ class Indexer:
         def check() -> VerifyReport:
             live, stored = self.manifest.chunk_ids(), self.store.ids()
             keyword_ids = self.keyword.stored_ids()
-            return VerifyReport(self.manifest.count(), len(live), len(stored), len(keyword_ids or []),
-                                len(stored - live), len(live - stored), set(keyword_ids or []) != live)
+            return VerifyReport(self.manifest.count(), len(live), len(stored), len(keyword_ids),
+                                len(stored - live), len(live - stored), keyword_ids != live)
 
         report = check()
         if repair and not report.clean:
-            with write_lock(self.data_dir):
+            with write_lock(self.data_dir), self._writing():
                 repaired = self.reconcile()
-                self.keyword.rebuild()
-                repaired.append("rebuilt the keyword index")
+                if self.keyword.stored_ids() != self.manifest.chunk_ids():
+                    self.keyword.rebuild()
+                    repaired.append("rebuilt the keyword index")
             report = check()
             report.repaired = repaired
         return report
+
+    @contextmanager
+    def _writing(self) -> Iterator[bool]:
+        """A marker file for the time a write runs (under the write lock): left behind only by a writer that died,
+        so the next one knows to reconcile. Comparing every id in Chroma with the manifest on every ingest cost
+        time proportional to the index (~25 ms at 10k chunks, ~0.25 s at 100k) for a check that almost never
+        finds anything; `newsrag verify` still compares them all."""
+        marker = self.data_dir / "writing"
+        interrupted = marker.exists()
+        marker.touch()
+        yield interrupted
+        marker.unlink(missing_ok=True)  # not reached when the write raised: the next writer reconciles
 
     def reconcile(self) -> list[str]:
         """Make Chroma agree with the manifest after an interrupted write; returns what was repaired."""

@@ -2,7 +2,8 @@
 
 Chroma and the keyword index are derived from it: chunk ids not in the manifest are orphans and get removed.
 It also keeps what fetching URLs needs next time (`fetches`: ETag, Last-Modified; index/remote/urls.py) and the
-near-duplicate groups (`near_duplicates`, owned by index/duplicates.py).
+near-duplicate groups (`near_duplicates`, owned by index/duplicates.py). The file is long because every table's
+reads and writes, and the one transaction they commit in, are kept in one place.
 
 Schema versions (meta `schema`): 1 (no key) as first shipped; 2 records each article's origin (`path`: the
 absolute file path or the upload's name, `record`: the line or list index in it), so that a record from another
@@ -14,7 +15,7 @@ normalised (one that cannot be read becomes NULL: it would sort and filter wrong
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from index.fields import FieldError, iso_date
@@ -51,6 +52,9 @@ class Manifest:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        # Indexes derived from the chunks that must commit with them (the keyword index): each is called inside
+        # commit's transaction with the (article, chunks) pairs it records.
+        self.stages: list[Callable[[sqlite3.Connection, list[tuple[Article, list[Chunk]]]], None]] = []
         if self.meta("schema") != SCHEMA_VERSION:
             self._migrate()
 
@@ -102,16 +106,6 @@ class Manifest:
         return self.db.execute(
             'SELECT c.id, c.article_id, c.start, c."end", a.title, a.text FROM chunks c '
             "JOIN articles a ON a.id = c.article_id ORDER BY c.article_id, c.ordinal").fetchall()
-
-    def chunk_texts(self) -> Iterator[tuple[str, str, str]]:
-        """(chunk id, title, chunk text) of every chunk, article by article: each article's text is read once. A
-        join gives every chunk row its own copy of the text: for a 19 MB article with 21k chunks, 400 GB (SQLite
-        ran out of disk sorting it). The inner reads share the outer statement's snapshot."""
-        for article in self.db.execute("SELECT id, title, text FROM articles ORDER BY id"):
-            text = article["text"]
-            for c in self.db.execute('SELECT id, start, "end" FROM chunks WHERE article_id=? ORDER BY ordinal',
-                                     (article["id"],)):
-                yield c["id"], article["title"], text[c["start"]:c["end"]]
 
     def chunk_ids(self, article_id: str | None = None) -> set[str]:
         if article_id is None:
@@ -208,6 +202,10 @@ class Manifest:
                 self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
                                     "VALUES (?,?,?,?,?,?)",
                                     [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
+            for stage in self.stages:
+                stage(self.db, [(article, chunks) for article, chunks, _ in items])
+            if not self.stages:  # nothing indexed these chunks' keywords: the next sync (index/keyword.py) will
+                self.set_meta("unstaged", "1")
             self._bump()
         return replaced - {c.id for _, chunks, _ in items for c in chunks}
 
@@ -226,6 +224,18 @@ class Manifest:
             self._bump()
         return ids
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def transaction(self) -> Transaction:
+        """`with manifest.transaction() as db:` one write transaction (BEGIN IMMEDIATE), rolled back on error."""
+        return Transaction(self.db)
+
+    def bump(self) -> None:
+        """A new generation (inside a write transaction): readers that cache what they read look again."""
+        self._bump()
+
     def _bump(self) -> None:
         self.db.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') "
                         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
@@ -235,8 +245,9 @@ class Transaction:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
+        return self.db
 
     def __exit__(self, exc_type, *_):
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")

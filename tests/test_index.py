@@ -112,6 +112,32 @@ def test_failed_write_leaves_no_trace(engine: Engine, monkeypatch: pytest.Monkey
     assert engine.store.count() == 0 and engine.manifest.count() == 0
 
 
+def test_only_a_write_that_did_not_finish_makes_the_next_one_compare_every_id(engine: Engine, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing every id in Chroma on each ingest made adding one article cost time proportional to the index."""
+    from index.types import Chunk
+
+    engine.ingest([SAMPLE_DIR])
+    listed = {"n": 0}
+    ids = engine.store.ids
+
+    def counting_ids() -> set[str]:
+        listed["n"] += 1
+        return ids()
+
+    monkeypatch.setattr(engine.store, "ids", counting_ids)
+    (tmp_path / "one.txt").write_text("One more\n\nThe bridge reopened on Monday.")
+    assert engine.ingest([tmp_path / "one.txt"]).added == ["one"] and listed["n"] == 0
+    orphan = Chunk(id="ghost:0000000000:0", article_id="ghost", ordinal=0, start=0, end=5, text="ghost")
+    engine.store.add([orphan], engine.embedder.embed(["ghost"]), {"ghost": "Ghost"})  # a writer died here ...
+    (Path(engine.settings.data_dir) / "writing").touch()  # ... leaving its marker
+    (tmp_path / "two.txt").write_text("Two more\n\nThe tunnel closed on Friday.")
+    report = engine.ingest([tmp_path / "two.txt"])
+    assert listed["n"] == 1 and any("orphaned vectors" in r for r in report.repaired)
+    assert "ghost:0000000000:0" not in engine.store.ids()
+    assert not (Path(engine.settings.data_dir) / "writing").exists()
+
+
 def _corpus(folder: Path, n: int) -> Path:
     folder.mkdir()
     base = SAMPLE.read_text()

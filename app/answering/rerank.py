@@ -15,6 +15,10 @@ from index.embedding.base import Embedder
 
 
 class Reranker(Protocol):
+    def depth(self, k: int) -> int:
+        """How many passages to retrieve for this reranker to choose k from."""
+        ...
+
     def rerank(self, query: str, passages: list[Passage], k: int) -> list[Passage]:
         """The passages to answer from, best first (quote passages of the speaker lane may come on top of k)."""
         ...
@@ -26,6 +30,9 @@ class Passthrough:
     @classmethod
     def build(cls, settings: Settings, embedder: Embedder) -> Passthrough:
         return cls()
+
+    def depth(self, k: int) -> int:
+        return k
 
     def rerank(self, query: str, passages: list[Passage], k: int) -> list[Passage]:
         return passages

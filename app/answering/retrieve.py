@@ -1,16 +1,19 @@
-"""Hybrid retrieval: dense (Chroma) + keyword (bm25s) fused with reciprocal rank fusion, plus a speaker
-lane for "what did X say (about Y)?" that puts X's attributed statements first, ranked by relevance to Y."""
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25) fused with reciprocal rank fusion, one passage per article,
+plus a speaker lane for "what did X say (about Y)?" that puts X's attributed statements first, ranked by relevance
+to Y."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
+from app.answering.fusion import POOL, choose, rrf
 from app.types import ArticleRef, Passage
 from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
@@ -20,11 +23,11 @@ from index.store import Store
 from index.text import stems
 from index.types import Article, Quote
 
-RRF_K = 60
 RECENCY_WEIGHT = 2.0  # NEWSRAG_RECENCY_WEIGHT's default: calibration Hit@5 0.708 -> 0.750 (flat from 2 to 10)
 RECENCY_DAYS = 14.0
 FILTER_KEYS = ("source", "article_ids", "date_from", "date_to", "as_of")
 MAX_QUOTES_EMBEDDED = 32
+Prior = Callable[[str, list[str]], dict[str, float]]  # (query, article ids best first) -> {article id: factor}
 _SPEAKER_Q = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+(?:did|does|has|have|do)\s+(?P<who>.+?)\s+"
     r"(?:say|said|tell|told|think|thought|claim|claimed|argue|argued|warn|warned|comment|reiterate|announce)"
@@ -52,45 +55,63 @@ class Retriever(Protocol):
 
 
 class HybridRetriever:
+    """Dense + BM25, fused (app/answering/fusion.py), at most `per_article` passages per article (a group of
+    near-duplicate articles counts as one) and no near-copies of a passage.
+
+    `prior`, when set, multiplies each candidate's fused score by a factor for its article: it gets the query and
+    the candidates' article ids, best first, and returns {article id: factor}; articles it leaves out keep their
+    score. The soft date window of a question (`prefer_from`/`prefer_to`, see `recency`) is applied the same way."""
+
     def __init__(self, embedder: Embedder, store: Store, keyword: KeywordStore, manifest: Manifest,
-                 groups: DuplicateGroups | None = None, recency_weight: float = RECENCY_WEIGHT):
+                 groups: DuplicateGroups | None = None, recency_weight: float = RECENCY_WEIGHT,
+                 per_article: int = 1, prior: Prior | None = None):
         self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
         self.groups = groups  # near-duplicate articles: one passage per group (index/duplicates.py)
-        self.recency_weight = recency_weight
+        self.recency_weight, self.per_article, self.prior = recency_weight, per_article, prior
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
         """`filters`: source, article_ids, date_from/date_to, as_of (applied inside both searches) and
         prefer_from/prefer_to (a soft window: app/answering/timeframe.py)."""
         vector = self.embedder.embed([query])[0]
-        pool = max(4 * k, 20)
-        dense, sparse = self._search(query, vector, pool, filters or {})
-        fused: dict[str, float] = {}
-        for ranking in (dense, sparse):
-            for rank, (cid, _) in enumerate(ranking):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        dense, sparse = self._search(query, vector, max(POOL, 4 * k), filters or {})
+        fused = rrf([dense, sparse])
         rows = self.manifest.chunks_by_id(list(fused))  # only chunks the manifest knows are live
-        articles = self.manifest.articles(r["article_id"] for r in rows.values())
+        order = sorted(rows, key=lambda c: -fused[c])
+        ids = list(dict.fromkeys(rows[c]["article_id"] for c in order))
+        articles = _Articles(self.manifest, ids)
+        factors: dict[str, float] = {}
         if filters and filters.get("prefer_from") and self.recency_weight:
-            for cid, row in rows.items():
-                fused[cid] *= recency(articles[row["article_id"]].date, filters, self.recency_weight)
+            dated = self.manifest.articles(ids)
+            factors = {a: recency(dated[a].date, filters, self.recency_weight) for a in ids if a in dated}
+        if self.prior is not None:
+            for a, f in self.prior(query, ids).items():
+                factors[a] = factors.get(a, 1.0) * f
+        if factors:
+            fused = {c: f * factors.get(rows[c]["article_id"], 1.0) if c in rows else f for c, f in fused.items()}
+            order = sorted(rows, key=lambda c: -fused[c])
+        groups = self.groups.of(ids) if self.groups else {}
+
+        def article_of(cid: str) -> str | None:
+            art = articles.get(rows[cid]["article_id"])
+            if art is None or not _keep(art, filters):
+                return None
+            copies = groups.get(art.id)
+            return copies[0] if copies else art.id  # a group of copies is one article for the cap
+
+        def text_of(cid: str) -> str | None:
+            art = articles.get(rows[cid]["article_id"])
+            return art.text[rows[cid]["start"]:rows[cid]["end"]] if art is not None else None
+
         dense_s, sparse_s = dict(dense), dict(sparse)
-        groups = self.groups.of(articles) if self.groups else {}
         passages: list[Passage] = []
-        seen: set[str] = set()
-        for cid in sorted(rows, key=lambda c: -fused[c]):
-            row = rows[cid]
-            art = articles[row["article_id"]]
-            text = art.text[row["start"]:row["end"]]
-            copies = groups.get(art.id, [])
-            if text in seen or not _keep(art, filters) or (copies and copies[0] in seen):
-                continue
-            seen.update([text, *copies[:1]])
+        for cid in choose(order, article_of, text_of, k, self.per_article):
+            row, art = rows[cid], articles.get(rows[cid]["article_id"])
+            assert art is not None
             passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
-                                    source=art.source, start=row["start"], end=row["end"], text=text,
-                                    rank=len(passages) + 1, dense=dense_s.get(cid), keyword=sparse_s.get(cid),
-                                    fused=fused[cid], also_in=self._also_in(copies, art.id)))
-            if len(passages) == k:
-                break
+                                    source=art.source, start=row["start"], end=row["end"],
+                                    text=art.text[row["start"]:row["end"]], rank=len(passages) + 1,
+                                    dense=dense_s.get(cid), keyword=sparse_s.get(cid), fused=fused[cid],
+                                    also_in=self._also_in(groups.get(art.id, []), art.id)))
         speaker = speaker_question(query)
         if speaker:
             passages = self._speaker_passages(speaker, k, filters) + passages
@@ -140,6 +161,26 @@ class HybridRetriever:
                                kind="quote", speaker=x.speaker, rank=rank, dense=float(relevance[i]),
                                fused=float(relevance[i])))
         return out
+
+
+class _Articles:
+    """The candidates' articles, read from the manifest a block at a time in fused order: the k passages usually
+    come from the first k articles, and the text of the hundredth is never read."""
+
+    BLOCK = 16
+
+    def __init__(self, manifest: Manifest, ids_in_order: list[str]):
+        self.manifest, self.ids = manifest, list(dict.fromkeys(ids_in_order))
+        self.position = {a: i for i, a in enumerate(self.ids)}
+        self.loaded: dict[str, Article | None] = {}
+
+    def get(self, article_id: str) -> Article | None:
+        if article_id not in self.loaded:
+            at = self.position.get(article_id, 0)
+            block = [a for a in self.ids[at:at + self.BLOCK] if a not in self.loaded] or [article_id]
+            got = self.manifest.articles(block)
+            self.loaded.update({a: got.get(a) for a in block})
+        return self.loaded.get(article_id)
 
 
 def _most_on_topic(quotes: list[Quote], topic: str, limit: int) -> list[Quote]:

@@ -107,20 +107,27 @@ def lexical(sentence: str, passage: str) -> float:
     return coverage(stems(sentence), passage, if_empty=1.0)
 
 
-def _around(text: str, start: int, end: int) -> set[str]:
-    """Content words right before and after a number: what it counts."""
-    return {stem(w) for w in content_words(text[max(0, start - 40):start])[-3:] + content_words(text[end:end + 40])[:3]}
+_GENERIC = {"million", "billion", "percent", "year"}
+
+
+def _around(text: str, start: int, end: int) -> tuple[set[str], set[str]]:
+    """Content-word stems right after a number (what it counts) and right before it."""
+    after = {stem(w) for w in content_words(text[end:end + 40])[:3]} - _GENERIC
+    return after, {stem(w) for w in content_words(text[max(0, start - 40):start])[-3:]} - _GENERIC
 
 
 def unbound_numbers(sentence: str, passage: str) -> list[str]:
-    """Digits whose following words in the sentence never follow the same digits in the passage."""
+    """Digits whose following words in the sentence never follow the same digits in the passage (or, for a number
+    that ends its sentence, whose preceding words never precede them). Following words first: with real stems,
+    "20 flights over Syria, hitting ..." shares "hit" with "hit 20 targets", and the flights would count targets."""
     bad = []
     for m in _NUM.finditer(sentence):
-        context = _around(sentence, m.start(), m.end()) - {"million", "billion", "percent", "year"}
-        if not context:
+        after, before = _around(sentence, m.start(), m.end())
+        if not after and not before:
             continue
-        spots = [(p.start(), p.end()) for p in re.finditer(re.escape(m.group()) + r"(?!\d)", passage)]
-        if spots and not any(context & _around(passage, a, b) for a, b in spots):
+        spots = [_around(passage, p.start(), p.end())
+                 for p in re.finditer(re.escape(m.group()) + r"(?!\d)", passage)]
+        if spots and not any(after & a if after else before & b for a, b in spots):
             bad.append(m.group())
     return bad
 

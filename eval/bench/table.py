@@ -45,12 +45,21 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
         f"{k} {v:.1f} s ({v / total:.0%})" for k, v in sorted(profile.items(), key=lambda kv: -kv[1])) + "."]
     lines += ["", "## Retrieval and answers by corpus size (warm, one serving process per size)", "",
               "| chunks | retrieve p50 / p95 / p99 ms | embed p50 | dense p50 | BM25 p50 | answer p50 / p95 ms "
-              "| peak RSS MB | Chroma write s | BM25 rebuild s |", "|---|---|---|---|---|---|---|---|---|"]
+              "| peak RSS MB | Chroma write s | BM25 first load s |", "|---|---|---|---|---|---|---|---|---|"]
     for r in result["scale"]:
         ret, b = r["retrieve"], r["build"]
         lines.append(f"| {r['chunks']} | {ret['p50']} / {ret['p95']} / {ret['p99']} | {r['embed']['p50']} | "
                      f"{r['dense']['p50']} | {r['bm25']['p50']} | {r['answer']['p50']} / {r['answer']['p95']} | "
-                     f"{r['peak_rss_mb']} | {b.get('write_chroma_s', '-')} | {b.get('write_bm25_s', '-')} |")
+                     f"{r['peak_rss_mb']} | {b.get('write_chroma_s', '-')} | {b.get('keyword_load_s', '-')} |")
+    adds = [(r["chunks"], r["add_one"]) for r in result["scale"] if r.get("add_one")]
+    if adds:
+        lines += ["", "Adding one article to the index, then removing it (median of 3 articles, ms; it must not grow "
+                  "with the index):", "", "| chunks | ingest | of which reconcile | embed | Chroma | manifest + "
+                  "keyword rows | first query after | remove | first query after |", "|---" * 9 + "|"]
+        lines += [f"| {n} | {a['ingest_ms']} | {a.get('reconcile_ms', '-')} | {a.get('embed_ms', '-')} | "
+                  f"{a.get('write_chroma_ms', '-')} | {a.get('write_manifest_ms', '-')} | "
+                  f"{a['first_query_after_ms']} | {a['remove_ms']} | {a['first_query_after_remove_ms']} |"
+                  for n, a in adds]
     lines += ["", "Sizes are grown from the ingested corpus: whole articles in order, then copies with new ids, the "
               "same text, the title suffixed \"(copy n)\" and the same vectors (no paraphrase, nothing synthetic)."]
     local = next(((r["chunks"], r["local"]) for r in result["scale"] if r.get("local")), None)
