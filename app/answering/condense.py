@@ -16,7 +16,7 @@ from app.answering.llm import llm_endpoint
 from app.answering.llm_call import Endpoint
 from app.answering.names import person_names
 from app.answering.prompts import Prompt, load_prompt
-from app.answering.retrieve import speaker_question
+from app.answering.speakers import speaker_question
 from app.settings import Settings
 from app.types import Turn
 

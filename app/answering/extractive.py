@@ -11,7 +11,7 @@ import numpy as np
 
 from app.answering.base import citation, events_for, refusal
 from app.answering.names import question_names, unmentioned
-from app.answering.retrieve import speaker_question
+from app.answering.speakers import speaker_question
 from app.settings import Settings
 from app.types import Answer, Event, Passage, SentenceVerdict
 from index.embedding.base import Embedder
