@@ -118,11 +118,23 @@ class Manifest:
                                ids).fetchall() if ids else []
         return {r["id"]: r for r in rows}
 
-    def quotes_by(self, surname: str) -> list[Quote]:
+    def quote_speakers(self) -> list[str]:
+        """Every distinct speaker name of the stored quotes (app/answering/speakers.py matches names against them)."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT speaker FROM quotes")]
+
+    def quotes_of(self, speakers: list[str]) -> list[Quote]:
+        """The quotes of these exact speaker names, in corpus order."""
+        marks = ",".join("?" * len(speakers))
         rows = self.db.execute(
             'SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
-            "JOIN articles a ON a.id = q.article_id WHERE q.speaker LIKE ? COLLATE NOCASE", (f"%{surname}",))
+            f"JOIN articles a ON a.id = q.article_id WHERE q.speaker IN ({marks}) ORDER BY q.rowid",
+            speakers).fetchall() if speakers else []
         return [Quote(**dict(r)) for r in rows]
+
+    def all_articles(self) -> Iterator[Article]:
+        """Every article (to find the quotes again after an upgrade: index/quotes/finder.py)."""
+        for row in self.db.execute("SELECT * FROM articles ORDER BY id").fetchall():
+            yield _article(row)
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -177,6 +189,17 @@ class Manifest:
                                     [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
             self._bump()
         return replaced - {c.id for _, chunks, _ in items for c in chunks}
+
+    def replace_quotes(self, quotes: list[Quote], version: str) -> None:
+        """Swap every stored quote for `quotes` (found by quote finder `version`), atomically. No generation bump:
+        chunks, vectors and the keyword index are unchanged."""
+        with Transaction(self.db):
+            self.db.execute("DELETE FROM quotes")
+            self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
+                                "VALUES (?,?,?,?,?,?)",
+                                [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('quotes_version', ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (version,))
 
     def remove(self, article_id: str) -> set[str]:
         with Transaction(self.db):

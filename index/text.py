@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt", "prof",
            "jr", "sr", "inc", "corp", "co", "ltd", "vs", "no", "u.s", "u.k", "u.n", "jan", "feb", "mar",
@@ -97,3 +98,8 @@ _INJECTION = re.compile(
 def looks_like_injection(text: str) -> bool:
     """Text that addresses a language model instead of reporting news ("ignore previous instructions ...")."""
     return bool(_INJECTION.search(text))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: 'Nicolás' matches 'Nicolas' (in either Unicode form)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from app.answering.speakers import speaker_passages, speaker_question
+from app.answering.speakers import SpeakerIndex, speaker_passages, speaker_question
 from app.types import Passage
 from index.embedding.base import Embedder
 from index.keyword import KeywordStore
@@ -23,6 +23,7 @@ class Retriever(Protocol):
 class HybridRetriever:
     def __init__(self, embedder: Embedder, store: Store, keyword: KeywordStore, manifest: Manifest):
         self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
+        self.speakers = SpeakerIndex(manifest)
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
         vector = self.embedder.embed([query])[0]
@@ -53,7 +54,7 @@ class HybridRetriever:
                 break
         speaker = speaker_question(query)
         if speaker:
-            passages = speaker_passages(self.manifest, self.embedder, speaker, k,
+            passages = speaker_passages(self.manifest, self.speakers, self.embedder, speaker, k,
                                         lambda article: _keep(article, filters)) + passages
         return passages
 
