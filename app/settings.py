@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     answerer: Annotated[str, AfterValidator(ANSWERERS.check)] = "extractive"
     reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
     max_sentences: int = 3
-    min_support: float = 0.42
+    min_support: float = 0.65
 
     # LLM answerer (any OpenAI-compatible endpoint)
     llm_base_url: str | None = None
