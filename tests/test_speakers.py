@@ -114,3 +114,18 @@ def test_orban_after_the_election_is_answered_with_his_words_only(news: Engine, 
     answer = news.ask(question)
     speakers = {p.speaker for p in answer.passages if p.kind == "quote"}
     assert speakers == {"Viktor Orbán"}
+
+
+@pytest.mark.slow
+def test_without_quotes_of_the_speaker_no_other_persons_words_are_shown(real_engine: Engine) -> None:
+    from app.answering.extractive import ExtractiveAnswerer
+    from app.types import Passage
+
+    text = ("Hungarian Prime Minister Viktor Orbán conceded defeat after the election on Sunday. "
+            "“The extremists are next,” Jeffries wrote after the election. "
+            "House Minority Leader Hakeem Jeffries said Orbán had lost the election because voters were tired.")
+    passage = Passage(chunk_id="c", article_id="a", title="Election", start=0, end=len(text), text=text)
+    answerer = ExtractiveAnswerer(real_engine.embedder, min_support=0.0)  # show the best there is, however weak
+    answer = answerer.answer("What did Orbán say after the election?", [passage])
+    assert not answer.refused and "conceded defeat" in answer.citations[0].quote
+    assert not any("Jeffries" in c.quote for c in answer.citations)

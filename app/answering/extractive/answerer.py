@@ -30,8 +30,9 @@ from app.settings import Settings
 from app.types import Answer, Event, Passage, SentenceVerdict
 from index.embedding.base import Embedder
 from index.lexicon.places import DEMONYMS, REGION_NAMES
-from index.quotes import inside_quotes
+from index.quotes import extract_quotes, inside_quotes
 from index.text import coverage, stems
+from index.types import Article
 
 QUOTE_ON_TOPIC = 0.32  # 0.6 * cosine + 0.4 * overlap with the topic; the speaker lane's threshold (calibrated on
 #                        the sample's speaker questions before the sentence scorer existed; unchanged by it)
@@ -82,8 +83,8 @@ class ExtractiveAnswerer:
         if missing:
             return refusal(question, f"no retrieved passage mentions {', '.join(missing)}.", self.name, passages)
         pool = candidates([p for p in passages if p.kind == "chunk"])
-        if asked:  # no quotes of X: only sentences that name X as speaker, never another person's words
-            pool = [c for c in pool if _names_outside_quotes(asked.speaker, c.sentence)]
+        if asked:  # no quotes of X: only sentences about X, never another person's words
+            pool = [c for c in pool if _theirs(asked.speaker, c)]
         figures = figures_in(question)
         if figures and pool:
             pool = [c for c in pool if not unmentioned_figures(figures, c.passage.text)]
@@ -202,11 +203,16 @@ def _what(kind: answer_type.AnswerType) -> str:
             "date": "a date", "place": "a place"}.get(kind.kind, "an answer")
 
 
-def _names_outside_quotes(speaker: str, sentence: str) -> bool:
-    """Does the sentence name the speaker outside quotation marks ('…,” Orbán said'), so it is theirs to quote?"""
-    last = speaker.split()[-1]
-    mask = inside_quotes(sentence)
-    return any(not mask[m.start()] for m in re.finditer(re.escape(last), sentence))
+def _theirs(speaker: str, c: Candidate) -> bool:
+    """May the candidate answer "what did <speaker> say"? It must name the speaker outside quotation marks, and a
+    sentence the quote finder attributes to somebody else ('“Orbán has lost,” Jeffries wrote') never may."""
+    folded = fold(c.sentence)
+    mask = inside_quotes(folded)
+    if not any(not mask[m.start()] for m in re.finditer(re.escape(fold(speaker.split()[-1])), folded)):
+        return False
+    found = extract_quotes(Article(id=c.passage.article_id, title=c.passage.title, text=c.passage.text))
+    start, end = c.start - c.passage.start, c.end - c.passage.start
+    return not any(q.start < end and start < q.end and not speaker_matches(speaker, q.speaker) for q in found)
 
 
 def _direct(text: str) -> bool:
