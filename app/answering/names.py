@@ -12,7 +12,7 @@ import re
 
 from app.types import Passage
 from index.lexicon.places import DEMONYMS, is_place
-from index.quotes import is_org
+from index.quotes import clean, is_org
 from index.text import STOPWORDS, fold
 
 _CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
@@ -71,12 +71,16 @@ def person_names(text: str) -> list[str]:
 
 
 def people(text: str, full_names_only: bool = False) -> list[str]:
-    """The names in `text` that may be people: `person_names` without places (Syria, New York), organisations
-    (Islamic State, the State Department), demonyms and possessive endings. With `full_names_only`, only names of
-    two words or more (an answer's sentence-opening words are capitalised too)."""
+    """The names in `text` that may be people: `person_names` without titles and roles ('BLS Commissioner Erika
+    McEntarfer' -> 'Erika McEntarfer'), places (Syria, New York), organisations (Islamic State, the State
+    Department), demonyms and possessive endings. With `full_names_only`, only names of two words or more (an
+    answer's sentence-opening words are capitalised too)."""
     out: list[str] = []
-    for name in person_names(text):
-        name = re.sub(r"[’']s$", "", name)
+    for run in person_names(text):
+        found = clean(re.sub(r"[’']s$", "", run), "")
+        if found is None:
+            continue
+        name = found[1]
         words = name.split()
         if (not words or is_place(name) or is_org(name) or fold(name) in DEMONYMS
                 or (full_names_only and len(words) < 2) or name in out):

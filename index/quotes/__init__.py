@@ -16,6 +16,6 @@ Accented names match in either Unicode form (NFC or NFD); the speaker is stored 
 """
 
 from index.quotes.finder import VERSION, extract_quotes, quote_aware_spans, refresh_quotes
-from index.quotes.words import inside_quotes, is_org
+from index.quotes.words import clean, inside_quotes, is_org
 
-__all__ = ["VERSION", "extract_quotes", "inside_quotes", "is_org", "quote_aware_spans", "refresh_quotes"]
+__all__ = ["VERSION", "clean", "extract_quotes", "inside_quotes", "is_org", "quote_aware_spans", "refresh_quotes"]
