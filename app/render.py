@@ -12,7 +12,8 @@ def sources(answer: Answer, width: int = 100) -> str:
     for c in answer.citations:
         head = f"[{c.n}] {c.title}" + (f" ({c.date})" if c.date else "") + (f" - {c.source}" if c.source else "")
         lines.append(head)
-        lines.append(textwrap.fill(f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "))
+        said = f"{c.speaker}: " if c.speaker else ""
+        lines.append(textwrap.fill(f"{said}“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 
 

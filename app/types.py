@@ -33,10 +33,12 @@ class Passage(ArticleSpan):
 
 
 class Citation(ArticleSpan):
-    """Citation number n; `quote == article_text[start:end]` exactly."""
+    """Citation number n; `quote == article_text[start:end]` exactly; `speaker`: who is quoted, when the cited span
+    is one of a speaker's quotes (the speaker lane's passages)."""
 
     n: int
     quote: str
+    speaker: str | None = None
 
 
 class SentenceVerdict(BaseModel):

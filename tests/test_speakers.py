@@ -129,3 +129,17 @@ def test_without_quotes_of_the_speaker_no_other_persons_words_are_shown(real_eng
     answer = answerer.answer("What did Orbán say after the election?", [passage])
     assert not answer.refused and "conceded defeat" in answer.citations[0].quote
     assert not any("Jeffries" in c.quote for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_a_quotes_speaker_is_shown_with_it_in_the_terminal_and_the_web_ui(news: Engine) -> None:
+    from app.render import render
+    from app.web.ui.views import source_card_html
+
+    answer = news.ask("What did Pritzker say about the National Guard?")
+    first = answer.citations[0]
+    assert first.speaker == "JB Pritzker"
+    assert "JB Pritzker: “" in render(answer)
+    assert "quoting JB Pritzker" in source_card_html(first, 0, news.article(first.article_id).text)
+    plain = news.ask("How many Guard troops is the president taking command of?")
+    assert plain.citations and all(c.speaker is None for c in plain.citations)  # not a quote passage

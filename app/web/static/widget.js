@@ -203,7 +203,8 @@ form button:disabled { opacity: .5; cursor: default; }
         btn.addEventListener("click", () => {
           if (quote) { quote.remove(); quote = null; btn.setAttribute("aria-expanded", "false"); return; }
           quote = el("blockquote", "quote", "“" + c.quote + "”");
-          const src = el("span", "src", [c.title, c.date, c.source].filter(Boolean).join(" · "));
+          const who = c.speaker ? "quoting " + c.speaker : null;
+          const src = el("span", "src", [who, c.title, c.date, c.source].filter(Boolean).join(" · "));
           if (c.url && /^https?:\/\//i.test(c.url)) {
             const link = el("a", null, "open article");
             link.href = c.url;
