@@ -19,6 +19,7 @@ from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
 from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
+from index.chunk import Chunker
 from index.embedding.base import Embedder
 from index.embedding.factory import make_embedder
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
@@ -175,7 +176,6 @@ def build_engine(settings: Settings | None = None) -> Engine:
     """The one wiring function: Settings in, a ready-to-use Engine out (models load lazily on first use)."""
     go_offline()
     settings = settings or Settings()
-    from index.chunk import Chunker
 
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

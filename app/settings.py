@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     llm_max_concurrent: int = 8
     drop_unsupported: bool = True
 
+    # local answerer (NEWSRAG_ANSWERER=local: a model newsrag runs itself; `bash setup.sh --llm` installs it)
+    local_model: Path | None = None
+    local_threads: int = 1
+    local_passages: int = 3
+    local_prompt: str = "2"
+    local_timeout: float = 180.0
+    local_idle_minutes: float = 30.0
+
     # web server, API and widget
     host: str = "127.0.0.1"
     port: int = 7860

@@ -18,6 +18,7 @@ class Chunker:
     def splitter(self) -> Any:
         """Built on first use: importing llama-index costs ~1 s that `newsrag ask` does not need."""
         if self._splitter is None:
+            # llama-index (~1 s): only when chunking, never for `ask`
             from llama_index.core.node_parser import SentenceSplitter
 
             self._splitter = SentenceSplitter(chunk_size=self.chunk_tokens, chunk_overlap=self.overlap,
@@ -26,7 +27,7 @@ class Chunker:
         return self._splitter
 
     def chunk(self, article: Article) -> list[Chunk]:
-        from llama_index.core import Document
+        from llama_index.core import Document  # llama-index (~1 s): only when chunking, never for `ask`
 
         doc = Document(text=article.text, id_=article.id)
         nodes = self.splitter.get_nodes_from_documents([doc])

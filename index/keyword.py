@@ -41,7 +41,7 @@ class KeywordIndex:
         self._generation = -1
 
     def _build(self) -> tuple[Any, list[str], int]:
-        import bm25s
+        import bm25s  # bm25s pulls scipy (~0.2 s): only when the keyword index is built or loaded
 
         generation = self.manifest.generation()
         ids, corpus = [], []
@@ -90,7 +90,7 @@ class KeywordIndex:
 
     def _load(self, generation: int | None) -> bool:
         """Load the persisted index if it is stamped with `generation` (None: whichever it is)."""
-        import bm25s
+        import bm25s  # bm25s pulls scipy (~0.2 s): only when the keyword index is built or loaded
 
         try:
             meta = json.loads((self.dir / "newsrag.json").read_text())

@@ -58,8 +58,8 @@ class ChromaStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
+            import chromadb  # chromadb takes ~1-3 s to import: `ask` reads through index/chroma_reader.py instead
+            from chromadb.config import Settings as ChromaSettings  # with chromadb (see above)
 
             chroma_settings = ChromaSettings(anonymized_telemetry=False)
             if self.url:
@@ -80,13 +80,13 @@ class ChromaStore:
     @property
     def writer(self) -> Any:
         if self._writer is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore
+            from llama_index.vector_stores.chroma import ChromaVectorStore  # llama-index: only when writing vectors
 
             self._writer = ChromaVectorStore(chroma_collection=self.collection)
         return self._writer
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
-        from llama_index.core.schema import BaseNode, TextNode
+        from llama_index.core.schema import BaseNode, TextNode  # llama-index: only when writing vectors
 
         nodes: list[BaseNode] = [TextNode(id_=c.id, text=c.text, embedding=v.tolist(),
                                           metadata={"article_id": c.article_id, "title": titles.get(c.article_id, ""),

@@ -34,6 +34,7 @@ from app.web.security import TOKEN_COOKIE, TOO_MANY, ApiError, require_admin
 from app.web.startup import STARTING, Startup
 from app.web.ui.access import LOCAL_ONLY, NEED_TOKEN, WRONG_TOKEN, UIAccess
 from app.web.ui.callbacks import UIActions
+from tests.chroma_server import stop
 from tests.conftest import MODEL_CACHE, SAMPLE_DIR, make_settings
 from tests.gradio_api import LOOPBACK, call, file_data, http, request_from, upload
 from tests.live_server import lan_address
@@ -346,11 +347,6 @@ def test_early_requests_get_503_with_retry_after_never_500(tmp_path: Path) -> No
             time.sleep(0.2)
         assert ready.status_code == 200 and httpx.post(url + "/api/ask", json={"question": KERRY}).status_code == 200
     finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop(proc, timeout=15)
     err = log.read_text()
     assert "Traceback" not in err and "not ready yet" not in err, err[-2000:]

@@ -65,7 +65,7 @@ class Endpoint:
     Shared by the answerer and the follow-up rewriter of one configuration (see `endpoint`)."""
 
     def __init__(self, settings: Settings):
-        from openai import AsyncOpenAI
+        from openai import AsyncOpenAI  # the openai client takes ~1-2 s to import: only when an LLM is configured
 
         self.timeout = settings.llm_timeout
         self.limit = max(1, settings.llm_max_concurrent)

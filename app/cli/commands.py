@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,8 +23,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     plugins = plugin_commands()
     if args.command in plugins and not plugins[args.command].needs_engine:  # e.g. bench: its own indexes
         return plugins[args.command].run(None, args)
+    if args.command == "llm-server":  # needs no index and no embedding model
+        return llm_server(settings, args)
     if args.command == "serve" and getattr(args, "workers", 1) > 1:  # each worker process builds its own engine
-        from app.cli.web import serve_many
+        from app.cli.web import serve_many  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
         return serve_many(settings, args)
     engine = build_engine(settings)
@@ -38,6 +41,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return handler[args.command](engine, args)
 
 
+def llm_server(settings: Settings, args: argparse.Namespace) -> int:
+    from app.answering.local.answerer import local_server, model_path  # the local model's code: this command only
+    from app.answering.local.model import check_installed  # (and the answerer, when it is chosen)
+
+    server = local_server(settings)
+    if args.action == "stop":
+        info = server.stop()
+        print(f"stopped the local model server (pid {info.pid}, port {info.port})" if info
+              else f"no local model server was running for {settings.data_dir}")
+        return 0
+    if args.action == "start":
+        check_installed(model_path(settings))
+        info = server.ensure()
+    else:
+        info = server.running()
+    print(f"local model server: {info.base_url} (pid {info.pid}, {Path(info.model).name}, {info.threads} threads)"
+          if info else f"no local model server is running for {settings.data_dir}")
+    return 0
+
+
 def emit(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -48,7 +71,7 @@ def ingest(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
-    from tqdm import tqdm
+    from tqdm import tqdm  # tqdm is imported only by the commands that show a bar
 
     with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
         report = engine.ingest(paths, progress=bar.update, follow_symlinks=follow_symlinks)
@@ -130,21 +153,32 @@ def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args: argparse.Namespace) -> Answer:
-    """Print the answer as it streams (to stderr when stdout is not a terminal), return the final Answer."""
+    """Print the answer as it streams (to stderr when stdout is not a terminal), then erase it: the final, verified
+    Answer is printed in its place (unsupported sentences withdrawn, citations renumbered)."""
     live = sys.stderr.isatty()
-    final = None
+    final, shown = None, ""
     for event in engine.ask_stream(question, history, args.answerer, args.k):
         if event.type == "token" and live:
             sys.stderr.write(event.text)
             sys.stderr.flush()
+            shown += event.text
         elif event.type == "notice" and event.reset and live:
-            sys.stderr.write("\r\033[J")  # the LLM failed mid-answer: its partial text is withdrawn
+            sys.stderr.write(erase(shown))  # the LLM failed mid-answer: its partial text is withdrawn
+            shown = ""
         elif event.type == "done":
             final = event.answer
     if live:
-        sys.stderr.write("\r\033[J" if final else "\n")
+        sys.stderr.write(erase(shown) if final else "\n")
     assert final is not None
     return final
+
+
+def erase(shown: str, columns: int | None = None) -> str:
+    """The escape codes that move the cursor back to where `shown` began and clear to the end of the screen: one
+    line up for every line the text wrapped onto, not only the current one."""
+    width = max(1, columns or shutil.get_terminal_size().columns)
+    rows = sum(max(1, -(-len(line) // width)) for line in shown.split("\n"))
+    return "\r" + "\033[A" * (rows - 1) + "\033[J"
 
 
 def chat(engine: Engine, args: argparse.Namespace) -> int:
@@ -170,7 +204,7 @@ def chat(engine: Engine, args: argparse.Namespace) -> int:
 
 def demo(engine: Engine, args: argparse.Namespace) -> int:
     if not args.terminal:
-        from app.cli.web import listen_address
+        from app.cli.web import listen_address  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
         listen_address(engine.settings, args)  # refused (e.g. open writes on 0.0.0.0) before indexing anything
     print(f"indexing the bundled sample articles from {EXAMPLES} into {engine.settings.data_dir} ...")
@@ -179,6 +213,6 @@ def demo(engine: Engine, args: argparse.Namespace) -> int:
     args.answerer, args.k = None, None
     if args.terminal:
         return chat(engine, args)
-    from app.cli.web import serve
+    from app.cli.web import serve  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
     return serve(engine, args, open_browser=True)

@@ -21,6 +21,8 @@ EPILOG = """examples:
   newsrag list / newsrag remove ID               what is indexed / take an article out
   newsrag serve --port 8080                      web UI, HTTP API (/docs) and the embeddable widget
   newsrag feedback export --output fb.jsonl      the thumbs up/down people gave answers
+  newsrag ask --answerer local "..."             a generated, cited answer from the local model (setup.sh --llm)
+  newsrag llm-server stop                        stop the local model server of this data dir
 
 settings come from NEWSRAG_* variables or a .env file (see .env.example); data lives in NEWSRAG_DATA_DIR
 (default ./newsrag-data)."""
@@ -67,6 +69,10 @@ def parser() -> argparse.ArgumentParser:
     e = fs.add_parser("export", help="write every feedback record as JSON lines")
     e.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
 
+    s = sub.add_parser("llm-server", help="the local model server of `--answerer local` (one per data dir)")
+    s.add_argument("action", choices=("status", "start", "stop"),
+                   help="status: is it running; start: load the model now; stop: free its memory")
+
     for command in plugin_commands().values():  # eval and bench (app/cli/plugins.py)
         command.add_parser(sub)
     return p
@@ -92,7 +98,7 @@ def _answer_options(s: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        from app.cli import commands
+        from app.cli import commands  # the engine and its stores: `newsrag --help` does not load them
 
         return commands.run(args, Settings())
     except NewsragError as exc:

@@ -8,6 +8,7 @@ as `llm`'s plugins do. pyproject.toml registers the two that ship with newsrag.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,8 +45,6 @@ def plugin_commands() -> dict[str, Command]:
         try:
             command = ep.load()
         except Exception as exc:  # a plugin's import error must not take `newsrag ask` down with it
-            import sys
-
             print(f"warning: the newsrag command plugin {ep.name!r} failed to load: {exc}", file=sys.stderr)
             continue
         found[command.name] = command

@@ -14,6 +14,7 @@ from typing import Any
 from app.engine import Engine
 from app.errors import NewsragError
 from app.quality.feedback import FeedbackStore, feedback_path
+from app.quality.jsonl import write_jsonl
 from app.settings import Settings
 from app.web.security import is_loopback, trusted_proxies
 from app.web.server import build_server, check_port, check_workers, listen_socket, url_for
@@ -50,7 +51,7 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) -> int:
-    import uvicorn
+    import uvicorn  # uvicorn: only when serving
 
     settings = engine.settings
     host, port = listen_address(settings, args)
@@ -87,7 +88,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, open_b
     builds its own engine from the same Settings (environment, .env); the index they share lives on the Chroma
     server, the manifest and the keyword index in NEWSRAG_DATA_DIR. The parent restarts a worker that dies, replaces
     them one by one on SIGHUP, and on Ctrl-C or SIGTERM stops them all and waits for them."""
-    import uvicorn
+    import uvicorn  # uvicorn: only when serving
 
     url = url_for(host, port)
     print(f"newsrag is serving on {url} with {workers} worker processes (API docs: {url}/docs, widget: "
@@ -134,8 +135,6 @@ def _open_when_up(host: str, port: int, url: str, timeout: float = 60.0) -> None
 
 def feedback(engine: Engine, args: argparse.Namespace) -> int:
     """`newsrag feedback export [--output FILE]`: one JSON object per line, oldest first."""
-    from app.quality.jsonl import write_jsonl
-
     write_jsonl(FeedbackStore(feedback_path(engine.settings.data_dir)).export(), args.output, "feedback records")
     return 0
 

@@ -50,9 +50,9 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
 
         app.add_api_route("/", api_only, methods=["GET"], include_in_schema=False)
         return app
-    import gradio as gr
+    import gradio as gr  # gradio takes seconds to import: only the process that serves the UI pays for it
 
-    from app.web.ui.access import UIAccess
+    from app.web.ui.access import UIAccess  # with the UI (gradio): only when the UI is served
     from app.web.ui.blocks import build_ui  # imports gradio (seconds): only the process that serves the UI pays for it
 
     ctx = app.state.newsrag
@@ -65,7 +65,7 @@ def build_server(settings: Settings, engine: Engine | None = None, ui: bool = Tr
 def worker_app() -> FastAPI:
     """The app factory each `newsrag serve --workers N` process runs (uvicorn imports it by name): an engine of its
     own from Settings, the model loaded before the worker starts taking connections, no Gradio UI."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # tqdm is imported only by the commands that show a bar
 
     # tqdm's default lock is a multiprocessing one: a named semaphore the parent's resource tracker would report as
     # leaked when the workers stop. The libraries' (disabled) progress bars need only a thread lock here.

@@ -57,7 +57,7 @@ class WordPieces:
     MAX_WORDS = 200_000  # the memo is dropped when it grows past this (~40 MB)
 
     def __init__(self, model_dir: Path):
-        from tokenizers import Tokenizer
+        from tokenizers import Tokenizer  # the tokenizer library loads only when a text is tokenised
 
         self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tok.no_truncation()

@@ -23,11 +23,11 @@ def make_embedder(kind: str, batch_size: int = 8, backend: str = DEFAULT_BACKEND
 def minilm(batch_size: int, backend: str, cache_dir: Path | None) -> Embedder:
     # imported here: only the chosen backend's module is loaded (torch is seconds of start-up)
     if backend == "torch":
-        from index.embedding.minilm import MiniLMEmbedder
+        from index.embedding.minilm import MiniLMEmbedder  # torch (seconds): only for the torch backend
 
         return MiniLMEmbedder(batch_size)
     if backend in ("onnx", "onnx-int8"):
-        from index.embedding.onnx_minilm import OnnxMiniLMEmbedder
+        from index.embedding.onnx_minilm import OnnxMiniLMEmbedder  # onnxruntime: only for the onnx backends
 
         return OnnxMiniLMEmbedder(cache_dir or Path("newsrag-data") / "models", backend == "onnx-int8", batch_size)
     raise ValueError(f"unknown embed backend {backend!r} (choose one of {', '.join(BACKENDS)})")

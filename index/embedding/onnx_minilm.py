@@ -54,7 +54,7 @@ class OnnxMiniLMEmbedder:
 
     def _open(self) -> Any:
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-        import onnxruntime as ort
+        import onnxruntime as ort  # onnxruntime (~0.3 s): when the first text is embedded
 
         model = exported_model(self.cache_dir, self.quantized, self.path)
         options = ort.SessionOptions()
@@ -67,7 +67,7 @@ class OnnxMiniLMEmbedder:
 
     def _encoder(self) -> Any:
         if self._tokenizer is None:
-            from tokenizers import Tokenizer
+            from tokenizers import Tokenizer  # the tokenizer library loads only when a text is tokenised
 
             tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
             tok.enable_truncation(MAX_TOKENS)

@@ -92,7 +92,7 @@ class UIAccess:
 
     def articles_view(self, request: Caller | None) -> tuple[Any, ...]:
         """Updates for (note, token row, upload controls, remove controls): writable, or read-only with why."""
-        import gradio as gr
+        import gradio as gr  # gradio takes seconds to import: only the process that serves the UI pays for it
 
         reason = self.read_only_reason(request)
         writable = reason is None

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from app.answering.registry import ANSWERERS
+from app.quality.ratings import RatingsStore, ratings_path
 from app.web.ui.access import TOKEN_COOKIE_JS, UIAccess
 from app.web.ui.assets import HEAD
 from app.web.ui.callbacks import FeedbackSink, UIActions
+from app.web.ui.evaluate import build_eval_tab
 from app.web.ui.views import ARTICLE_COLUMNS, EMPTY_SOURCES
 from index.formats.registry import labels
 
 if TYPE_CHECKING:
     from app.engine import Engine
-    from app.quality.ratings import RatingsStore
 
 __all__ = ["FeedbackSink", "build_ui"]
 
@@ -34,9 +35,6 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
     """The Chat, Articles and Evaluate tabs; human ratings go to `ratings` (default: the data dir's
     ratings.sqlite, the store `newsrag eval annotate` and `newsrag eval agreement` use). `access` holds the rules
     and rate limiters the handlers apply (app/web/server.py passes the API's, so both faces share them)."""
-    from app.quality.ratings import RatingsStore, ratings_path
-    from app.web.ui.evaluate import build_eval_tab
-
     access = access or UIAccess.standalone(engine.settings)
     act = UIActions(engine, feedback, access)
     settings = engine.settings

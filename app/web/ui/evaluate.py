@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from app.errors import NewsragError
+from app.quality.citations import judge_claims
+from app.quality.judges import make_judge
 from app.web.ui.access import UIAccess
 
 if TYPE_CHECKING:
@@ -68,9 +70,6 @@ class EvalTabActions:
                                                 "(`newsrag eval annotate --import DIR/results.jsonl`).")
 
     def ask(self, question: str, rater: str, request: gr.Request) -> tuple[Any, ...]:
-        from app.quality.citations import judge_claims
-        from app.quality.judges import make_judge
-
         try:
             self.access.ask(request)
             answer = self.engine.ask(question)
