@@ -45,6 +45,14 @@ def test_seats_of_another_party_do_not_answer_how_many_fidesz_won(answerer: Extr
     assert not tisza.refused and "138" in tisza.text
 
 
+def test_demonyms_describe_they_are_not_what_a_question_is_about() -> None:
+    from app.answering.extractive.answerer import required_names
+
+    question = "More than 125 million Americans received alerts this week due to which type of American storm?"
+    assert required_names(question, expected(question)) == []
+    assert required_names("Which Middle Eastern country hosted the Games?", None) == []
+
+
 def test_who_won_is_answered_with_the_name_not_the_team(answerer: ExtractiveAnswerer) -> None:
     # The failure: "Who won the 2023 Super Bowl?" was answered "The team won ..." without naming the team.
     answer = answerer.answer("Who won the 2023 Super Bowl?", [SUPER_BOWL, HALFTIME])

@@ -194,7 +194,8 @@ def required_names(question: str, kind: answer_type.AnswerType | None) -> list[s
 
 def descriptive(name: str) -> bool:
     folded = fold(name)
-    return (folded in DEMONYMS or folded in REGION_NAMES or folded in EVENT_WORDS
+    return (folded in DEMONYMS or folded.removesuffix("s") in DEMONYMS  # American, Americans
+            or folded in REGION_NAMES or folded in EVENT_WORDS
             or folded in {"eastern", "western", "northern", "southern", "central", "middle"})
 
 
