@@ -21,15 +21,15 @@ def passage(article: str, text: str, title: str = "News", rank: int = 1) -> Pass
 
 HUNGARY = passage("hu", "Hungarian Prime Minister Viktor Orbán conceded defeat on Sunday after 16 years in power. "
                         "Tisza, the opposition party, is projected to win 138 of the 199 seats in parliament. "
-                        "Orbán called the result painful but clear.",
+                        "Fidesz, Orbán's party, called the result painful but clear.",
                   "Orbán concedes defeat in Hungary's election")
 SUPER_BOWL = passage("sb", "Kansas City Chiefs quarterback Patrick Mahomes was named the game's most valuable player. "
                            "The team won the 2023 Super Bowl with a field goal in the final seconds, beating the "
                            "Philadelphia Eagles 38-35.", "A late kick decides the Super Bowl")
 TEAM_FIRST = passage("sb2", "The team won the 2023 Super Bowl with a field goal in the final seconds of the game.",
                      "A late kick decides the Super Bowl")
-HALFTIME = passage("tv", "The 2023 Super Bowl halftime show drew a record television audience of 118 million "
-                         "viewers, the network said on Monday.", "Ratings for the halftime show", rank=2)
+HALFTIME = passage("tv", "The 2023 Super Bowl was won with a field goal in the final seconds, the network said as it "
+                         "reported record ratings.", "Super Bowl ratings", rank=2)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def answerer(real_engine: Engine) -> ExtractiveAnswerer:
 def test_seats_of_another_party_do_not_answer_how_many_fidesz_won(answerer: ExtractiveAnswerer) -> None:
     # The failure: "How many seats did Fidesz win?" was answered with Tisza's seats.
     fidesz = answerer.answer("How many seats did Fidesz win?", [HUNGARY])
-    assert fidesz.refused and "Fidesz" in (fidesz.refusal_reason or "")
+    assert fidesz.refused and "138" not in fidesz.text
     tisza = answerer.answer("How many seats did Tisza win?", [HUNGARY])
     assert not tisza.refused and "138" in tisza.text
 
@@ -75,8 +75,9 @@ def test_no_sentence_from_an_unrelated_article(answerer: ExtractiveAnswerer) -> 
 
 
 def test_the_answer_leads_with_the_sentence_that_names_the_answer(answerer: ExtractiveAnswerer) -> None:
-    text = ("Electric-car sales rose again last year, the industry group said. Chinese carmaker BYD overtook Tesla "
-            "as the world's largest seller of electric vehicles in 2025. Tesla's sales fell for a second year.")
+    text = ("Tesla is no longer the world's largest seller of electric vehicles, an industry group said on Monday. "
+            "Chinese carmaker BYD overtook Tesla in 2025 with 2.3 million cars sold. Tesla's sales fell for a second "
+            "year.")
     answer = answerer.answer("Which automaker has overtaken Tesla as the world's largest seller of electric vehicles?",
                              [passage("ev", text)])
     assert not answer.refused and answer.sentences[0].text.startswith("Chinese carmaker BYD")
