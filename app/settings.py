@@ -53,11 +53,14 @@ class Settings(BaseSettings):
     chunk_overlap: int = 30
     ingest_batch_articles: int = 64
     max_file_mb: float = 20.0
+    fetch_timeout: float = 20.0
+    duplicate_threshold: float = 0.5
 
     # retrieval and answering
     top_k: int = 6
     answerer: Annotated[str, AfterValidator(ANSWERERS.check)] = "extractive"
     reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
+    recency_weight: float = 2.0
     max_sentences: int = 3
     min_support: float = 0.65
 
@@ -92,7 +95,8 @@ class Settings(BaseSettings):
     def fingerprint(self) -> str:
         """A short hash of the settings that change answers (never includes secrets)."""
         keys = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "top_k", "answerer", "reranker",
-                "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported")
+                "max_sentences", "min_support", "llm_model", "llm_temperature", "llm_seed", "drop_unsupported",
+                "duplicate_threshold", "recency_weight")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 

@@ -19,8 +19,18 @@ class ArticleSpan(BaseModel):
     end: int
 
 
+class ArticleRef(BaseModel):
+    """Another article carrying the same story (a syndicated copy): what the citation lists under "also in"."""
+
+    article_id: str
+    title: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+
+
 class Passage(ArticleSpan):
-    """A retrieved span of an article with the scores that ranked it."""
+    """A retrieved span of an article with the scores that ranked it; `also_in`: its near-duplicate copies."""
 
     chunk_id: str
     text: str
@@ -30,14 +40,16 @@ class Passage(ArticleSpan):
     dense: float | None = None
     keyword: float | None = None
     fused: float = 0.0
+    also_in: list[ArticleRef] = Field(default_factory=list)
 
 
 class Citation(ArticleSpan):
-    """Citation number n; `quote == article_text[start:end]` exactly; `speaker`: who is quoted, when the cited span
-    is one of a speaker's quotes (the speaker lane's passages)."""
+    """Citation number n; `quote == article_text[start:end]` exactly; `also_in`: the story's other copies;
+    `speaker`: who is quoted, when the cited span is one of a speaker's quotes (the speaker lane's passages)."""
 
     n: int
     quote: str
+    also_in: list[ArticleRef] = Field(default_factory=list)
     speaker: str | None = None
 
 
@@ -57,6 +69,15 @@ class Turn(BaseModel):
     rewritten_query: str | None = None
 
 
+class TimeWindow(BaseModel):
+    """The dates a question was searched in: a filter (soft false) or a preference (soft true)."""
+
+    start: str | None = None
+    end: str | None = None
+    soft: bool
+    phrase: str  # the words it came from ("this week"), or "filters"
+
+
 class Answer(BaseModel):
     question: str
     text: str
@@ -68,6 +89,8 @@ class Answer(BaseModel):
     answerer: str
     rewritten_query: str | None = None
     notices: list[str] = Field(default_factory=list)
+    as_of: str | None = None  # the day the question was answered as of (YYYY-MM-DD)
+    time_window: TimeWindow | None = None
     prompt_id: str | None = None
     prompt_version: str | None = None
     settings_hash: str = ""

@@ -48,6 +48,8 @@ def add_eval_parser(sub: Any) -> None:
     s.add_argument("--evidence", choices=["passage", "quote"], default="passage",
                    help="what a citation is judged against: the retrieved passage (default) or its quote")
     s.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    s.add_argument("--ignore-dates", action="store_true",
+                   help="answer every question as of the newest article, not as of its own `date`")
     s.add_argument("--split", choices=("calibration", "validation"),
                    help="only one half of the committed seeded split (tune on calibration, report both)")
     s.add_argument("--split-file", type=Path, metavar="FILE",
@@ -117,7 +119,7 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         evaluated.answerer(args.answerer)  # a misconfigured answerer fails now, not per question
     indexed = {a["id"] for a in evaluated.articles()}
     gold = {g for q in questions for g in q.gold_article_ids}
-    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence)
+    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence, dated=not args.ignore_dates)
     records = run_with_bar(evaluated, questions, judge, cfg, quiet=quiet)
     run_info = {"dataset": str(args.dataset), "corpus": ", ".join(map(str, args.corpus)),
                 "corpus_hash": info["corpus_hash"][:16], "articles": info["articles"],
@@ -128,6 +130,7 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         run_info["distractors"] = args.distractors
     if args.split:
         run_info["split"] = args.split
+    run_info["as_of"] = "newest article" if args.ignore_dates else "each question's date"
     summary = summarise(records, run_info, {"name": judge.name, "calls": judge.calls, "failures": judge.failures})
     command = "newsrag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["eval"] \
         else "newsrag eval (called in-process)"

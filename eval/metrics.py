@@ -13,7 +13,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import Any
+
+from app.answering.timeframe import parse
 
 HIT_KS = (1, 3, 5, 10)
 DEPTH = 10  # retrieval depth for hit@k and mrr@10
@@ -121,3 +124,30 @@ def percentile(values: Sequence[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+# -- time ----------------------------------------------------------------------------------------------------
+STALE_DAYS = 14  # a "this week" answer citing an article older than this before the asking day cites an old event
+RECENT_DAYS = 14  # a question is about now when its soft window ends at most this long before the asking day
+
+
+def question_day(q: Any) -> date | None:
+    """The day a question was asked (its `date`: RealTime QA's week), if it has a readable one."""
+    try:
+        return date.fromisoformat(str(q.extra.get("date"))[:10])
+    except ValueError:
+        return None
+
+
+def stale_answer(question: str, day: date, answer: Any) -> bool | None:
+    """For a question about now ("this week", "recently", "today"): does the answer's first citation come from an
+    article dated more than STALE_DAYS before the asking day? None when the question is not about now, or the
+    answer cites nothing dated."""
+    frame = parse(question, day)
+    if frame is None or not frame.soft or not frame.end or frame.end < day - timedelta(days=RECENT_DAYS):
+        return None
+    cited = (answer.citations[0].date or "") if answer and not answer.refused and answer.citations else ""
+    try:
+        return date.fromisoformat(cited[:10]) < day - timedelta(days=STALE_DAYS)
+    except ValueError:
+        return None

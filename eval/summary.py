@@ -56,6 +56,8 @@ def summarise(records: list[dict[str, Any]], run: dict[str, Any], judge: dict[st
         "duplicate_citations": sum(c["duplicates"] for r in records for c in r["claims"]),
         "answerer_fallbacks": sum(bool(r.get("fallback")) for r in records),
     }
+    stale = [r["stale"] for r in records if r.get("stale") is not None]
+    summary["stale_answers"] = {"value": sum(stale), "n": len(stale)}  # a count: "this week" answers citing old news
     summary["latency_ms"] = latency(records)
     return summary
 

@@ -7,7 +7,8 @@ Anything in Chroma that the manifest does not list is an orphan, removed by `rec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,11 +52,9 @@ class IngestReport:
                                                                      ("links skipped", self.skipped)) if items)
         lines = [f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
                  f"failed {len(self.failed)}{extra} ({self.chunks} new chunks)"]
-        lines += [f"  failed: {f.path}: {f.reason}" for f in self.failed]
-        lines += [f"  conflict: {f.path}: {f.reason}" for f in self.conflicts]
-        lines += [f"  duplicate: {f.path}: {f.reason}" for f in self.duplicates]
-        lines += [f"  skipped: {f.path}: {f.reason}" for f in self.skipped]
-        lines += [f"  note: {f.path}: {f.reason}" for f in self.notes]
+        for label, items in (("failed", self.failed), ("conflict", self.conflicts), ("duplicate", self.duplicates),
+                             ("skipped", self.skipped), ("note", self.notes)):
+            lines += [f"  {label}: {f.path}: {f.reason}" for f in items]
         lines += [f"  repaired: {r}" for r in self.repaired]
         return "\n".join(lines)
 
@@ -99,16 +98,17 @@ class Indexer:
         self.batch_articles, self.max_file_mb = batch_articles, max_file_mb
 
     def ingest(self, paths: list[Path], progress: Progress | None = None, follow_symlinks: bool = False,
-               names: dict[Path, str] | None = None) -> IngestReport:
-        """Load, check and write `paths` in batches. The outcome of each record depends on the input and the
-        index only, never on the batch size: everything read in this run is remembered across batches."""
+               names: dict[Path, str] | None = None, items: Iterable[Article | Failure] = ()) -> IngestReport:
+        """Load, check and write `paths`, then `items` (articles read elsewhere: URLs), in batches. The outcome of
+        each record depends on the input and the index only, never on the batch size: everything read in this run
+        is remembered across batches."""
         report = IngestReport()
         with write_lock(self.data_dir):
             report.repaired = self.reconcile() + refresh_quotes(self.manifest)
             batch: list[tuple[Article, str]] = []
             by_sha: dict[str, str] = {}  # text hash -> id, of the articles queued in this run
             by_id: dict[str, tuple[str, str]] = {}  # id -> (origin, text hash), of records accepted in this run
-            for item in load_paths(paths, self.max_file_mb, follow_symlinks, names):
+            for item in itertools.chain(load_paths(paths, self.max_file_mb, follow_symlinks, names), items):
                 if isinstance(item, Failure):
                     (report.skipped if isinstance(item, Skipped) else report.failed).append(item)
                     continue

@@ -6,9 +6,12 @@ import argparse
 import json
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from app.cli.plugins import plugin_commands
+from app.cli.watch import ingest_urls, split_urls, watch
 from app.engine import Engine, build_engine
 from app.errors import NewsragError
 from app.limits import recent
@@ -32,8 +35,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
     if args.command in plugins:
         return plugins[args.command].run(engine, args)
-    handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
-               "demo": demo}
+    handler = {"ingest": ingest, "watch": watch, "list": listing, "remove": remove, "verify": verify, "ask": ask,
+               "chat": chat, "demo": demo}
     if args.command not in handler:  # the web commands import FastAPI: ~0.5 s `newsrag ask` does not need
         from app.cli.web import HANDLERS as WEB
 
@@ -67,7 +70,15 @@ def emit(obj: object) -> None:
 
 
 def ingest(engine: Engine, args: argparse.Namespace) -> int:
-    return ingest_paths(engine, args.paths, follow_symlinks=args.follow_symlinks)
+    urls, paths = split_urls(args.paths)
+    code = ingest_paths(engine, [Path(p) for p in paths], follow_symlinks=args.follow_symlinks) if paths else 1
+    if urls:
+        report = ingest_urls(engine, urls)
+        print(report.summary())
+        if not report.ok:
+            print("nothing could be ingested from the URLs above.", file=sys.stderr)
+        code = 0 if report.ok else code
+    return code
 
 
 def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
@@ -118,7 +129,7 @@ def ask(engine: Engine, args: argparse.Namespace) -> int:
         raise NewsragError('Give a question, e.g. newsrag ask "What did Kerry say about Assad?" '
                            "(or --questions FILE.jsonl).")
     if args.json:
-        emit(engine.ask(args.question, answerer=args.answerer, k=args.k).model_dump())
+        emit(engine.ask(args.question, answerer=args.answerer, k=args.k, **when(args)).model_dump())
         return 0
     print(render(stream_to_terminal(engine, args.question, [], args)))
     return 0
@@ -138,7 +149,7 @@ def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
             question = record["question"] if isinstance(record, dict) else None
             if not isinstance(question, str):
                 raise KeyError("question")
-            answer = engine.ask(question, answerer=args.answerer, k=args.k)
+            answer = engine.ask(question, answerer=args.answerer, k=args.k, **when(args))
             out = answer.model_dump()
             if isinstance(record, dict) and "id" in record:
                 out["id"] = record["id"]
@@ -152,12 +163,26 @@ def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def when(args: argparse.Namespace) -> dict[str, Any]:
+    """--as-of, --since, --until, --source as the Engine's `as_of` and `filters` (dates checked here)."""
+    days = {}
+    for name in ("as_of", "since", "until"):
+        value = getattr(args, name, None)
+        try:
+            days[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            raise NewsragError(f"--{name.replace('_', '-')} {value!r} is not a date: write YYYY-MM-DD") from None
+    filters = {"date_from": days["since"] and days["since"].isoformat(),
+               "date_to": days["until"] and days["until"].isoformat(), "source": getattr(args, "source", None)}
+    return {"as_of": days["as_of"], "filters": {k: v for k, v in filters.items() if v} or None}
+
+
 def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args: argparse.Namespace) -> Answer:
     """Print the answer as it streams (to stderr when stdout is not a terminal), then erase it: the final, verified
     Answer is printed in its place (unsupported sentences withdrawn, citations renumbered)."""
     live = sys.stderr.isatty()
     final, shown = None, ""
-    for event in engine.ask_stream(question, history, args.answerer, args.k):
+    for event in engine.ask_stream(question, history, args.answerer, args.k, **when(args)):
         if event.type == "token" and live:
             sys.stderr.write(event.text)
             sys.stderr.flush()
@@ -210,7 +235,7 @@ def demo(engine: Engine, args: argparse.Namespace) -> int:
     print(f"indexing the bundled sample articles from {EXAMPLES} into {engine.settings.data_dir} ...")
     ingest_paths(engine, [EXAMPLES])
     print('try: "What did Kerry say about Assad?"')
-    args.answerer, args.k = None, None
+    args.answerer, args.k, args.as_of, args.since, args.until, args.source = None, None, None, None, None, None
     if args.terminal:
         return chat(engine, args)
     from app.cli.web import serve  # FastAPI and uvicorn (~0.5 s): only for the web commands

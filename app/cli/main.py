@@ -15,6 +15,8 @@ from index.formats.registry import labels
 EPILOG = """examples:
   newsrag demo                                   index the bundled sample and open the web UI
   newsrag ingest ~/news/ more.jsonl              add a folder and a JSONL file of articles
+  newsrag ingest https://example.com/feed.xml    a feed (RSS, Atom, JSON Feed): each item's page, fetched
+  newsrag watch https://example.com/feed.xml --every 15m     poll feeds, adding what is new
   newsrag ask "What did Kerry say about Assad?"  a cited answer (add --json for the Answer JSON)
   newsrag ask --questions qs.jsonl --json        answer a batch, one JSON per line
   newsrag chat                                   a conversation with follow-up questions
@@ -34,10 +36,16 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("ingest", help=f"add articles (files or folders: {labels()})")
-    s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    s = sub.add_parser("ingest", help=f"add articles (files or folders: {labels()}; feed or page URLs)")
+    s.add_argument("paths", nargs="+", metavar="PATH|URL",
+                   help="files, folders, and http(s) URLs of feeds (RSS, Atom, JSON Feed) or article pages")
     s.add_argument("--follow-symlinks", action="store_true",
                    help="read symlinks inside the folders that point outside them (default: skipped and listed)")
+
+    s = sub.add_parser("watch", help="poll feed URLs and ingest what is new, until Ctrl-C")
+    s.add_argument("feeds", nargs="+", metavar="FEED_URL")
+    s.add_argument("--every", default="15m", help="how often: 30s, 15m, 1h, 1d (default 15m)")
+    s.add_argument("--polls", type=int, default=0, metavar="N", help="stop after N polls (default: until Ctrl-C)")
 
     s = sub.add_parser("list", help="show the indexed articles")
     s.add_argument("--json", action="store_true", help="one JSON object per article")
@@ -93,6 +101,11 @@ def _answer_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--answerer", choices=ANSWERERS.names(),
                    help=f"{ANSWERERS.describe()} (default: NEWSRAG_ANSWERER, extractive)")
     s.add_argument("-k", type=int, metavar="N", help="passages to retrieve (default: NEWSRAG_TOP_K)")
+    s.add_argument("--as-of", metavar="YYYY-MM-DD", help="answer as of that day: later articles are not used, and "
+                   '"this week" means its week (default: the newest article\'s date, at most today)')
+    s.add_argument("--since", metavar="YYYY-MM-DD", help="only articles dated on or after that day")
+    s.add_argument("--until", metavar="YYYY-MM-DD", help="only articles dated on or before that day")
+    s.add_argument("--source", metavar="NAME", help="only articles from that source (as `newsrag list` shows it)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ async def ask(body: AskRequest, request: Request) -> object:
     ctx.asks.check(client_ip(request))
     if "text/event-stream" not in request.headers.get("accept", ""):
         answer = await in_answer_thread(ctx, ctx.engine.ask, body.question, body.history or None, body.answerer,
-                                        body.k, body.filter_dict())
+                                        body.k, body.filter_dict(), body.as_of)
         return JSONResponse(answer.model_dump())
     events = await open_stream(ctx, body)
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)

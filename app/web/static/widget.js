@@ -204,7 +204,10 @@ form button:disabled { opacity: .5; cursor: default; }
           if (quote) { quote.remove(); quote = null; btn.setAttribute("aria-expanded", "false"); return; }
           quote = el("blockquote", "quote", "“" + c.quote + "”");
           const who = c.speaker ? "quoting " + c.speaker : null;
-          const src = el("span", "src", [who, c.title, c.date, c.source].filter(Boolean).join(" · "));
+          const copies = (c.also_in || []).map((r) => r.source || r.title);
+          const src = el("span", "src", [who, c.title, c.date, c.source,
+                                         copies.length ? "also in: " + copies.join(", ") : ""]
+            .filter(Boolean).join(" · "));
           if (c.url && /^https?:\/\//i.test(c.url)) {
             const link = el("a", null, "open article");
             link.href = c.url;
