@@ -2,7 +2,8 @@
 
 Chroma and the keyword index are derived from it: chunk ids not in the manifest are orphans and get removed.
 It also keeps what fetching URLs needs next time (`fetches`: ETag, Last-Modified; index/remote/urls.py) and the
-near-duplicate groups (`near_duplicates`, owned by index/duplicates.py).
+near-duplicate groups (`near_duplicates`, owned by index/duplicates.py). Long because it is the one place SQL
+touches these tables: each store (articles and chunks, quotes, fetches, meta) has its few queries here.
 
 Schema versions (meta `schema`): 1 (no key) as first shipped; 2 records each article's origin (`path`: the
 absolute file path or the upload's name, `record`: the line or list index in it), so that a record from another

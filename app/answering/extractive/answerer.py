@@ -94,7 +94,7 @@ class ExtractiveAnswerer:
         about = required_names(answer_type.focus(question), kind)  # what the question proper is about
         scoring.score(question, about, kind, pool, self.embedder)
         if kind:  # "Who won?" is not answered by "The team won ...": which team? (a yes/no question may be)
-            pool = [c for c in pool if not (c.unresolved and not c.answers)]
+            pool = [c for c in pool if not (c.features["unresolved"] and not c.answers)]
         if about:
             pool = [c for c in pool if c.features["names"] > 0]
             if not pool:

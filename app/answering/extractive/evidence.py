@@ -35,7 +35,7 @@ class Candidate:
     end: int
     text: str
     lead: int = 0  # where, inside `text`, the sentence itself starts (after the sentence quoted for its antecedent)
-    unresolved: bool = False
+    unresolved: str | None = None  # the opening word whose antecedent is not in the passage
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
     answers: list[str] = field(default_factory=list)  # what in it could answer the question (answer_type.py)
@@ -46,13 +46,16 @@ class Candidate:
         return self.text[self.lead:]
 
 
-def anaphoric(sentence: str) -> bool:
-    """Does the sentence open with a word that stands for something named before it?"""
+def anaphor(sentence: str) -> str | None:
+    """The word the sentence opens with that stands for something named before it ("He", "team" of "The team
+    won ..."), or None."""
     m = _ANAPHOR.match(sentence)
     if not m:
-        return False
+        return None
     noun = m.group("noun")
-    return noun is None or noun.lower() not in _GENERIC_NOUNS
+    if noun is None:
+        return sentence.lstrip("“\"‘(").split()[0]
+    return None if noun.lower() in _GENERIC_NOUNS else noun
 
 
 def usable(text: str) -> bool:
@@ -75,7 +78,7 @@ def candidates(passages: list[Passage]) -> list[Candidate]:
             text = p.text[s:e]
             if not usable(text):
                 continue
-            if not anaphoric(text):
+            if not anaphor(text):
                 out.append(Candidate(p, p.start + s, p.start + e, text))
                 continue
             before = spans[i - 1] if i else None
@@ -83,5 +86,5 @@ def candidates(passages: list[Passage]) -> list[Candidate]:
                 b0 = before[0]
                 out.append(Candidate(p, p.start + b0, p.start + e, p.text[b0:e], lead=s - b0))
             else:
-                out.append(Candidate(p, p.start + s, p.start + e, text, unresolved=True))
+                out.append(Candidate(p, p.start + s, p.start + e, text, unresolved=anaphor(text)))
     return out

@@ -9,7 +9,8 @@ it. So each candidate (app/answering/evidence.py) gets, besides those two,
   question about Fidesz);
 - `vote`: how much the other good candidates agree on its answer (the same team named by several sentences, in
   several articles, is more likely the answer than one named once);
-- `unresolved`: it opens with a pronoun whose antecedent is not in the passage.
+- `unresolved`: it opens with a pronoun or a bare description whose antecedent is not in the passage (unless the
+  question names it too: "The clerk pasted ..." answers "What did the clerk paste?").
 The weights were chosen on the calibration half of the RealTime QA dev questions (docs/eval.md) and are fixed;
 `min_support` (NEWSRAG_MIN_SUPPORT) is the threshold on the same scale.
 """
@@ -24,7 +25,7 @@ import app.answering.extractive.answer_type as answer_type
 from app.answering.extractive.evidence import Candidate
 from app.answering.names import fold, name_in
 from index.embedding.base import Embedder
-from index.text import coverage, stems
+from index.text import coverage, stem, stems
 
 WEIGHTS = {"dense": 0.6, "lex": 0.15, "strong": 0.2, "weak": 0.1, "names": 0.15, "vote": 0.3, "unresolved": -0.1}
 VOTE_TEMPERATURE = 10.0  # how sharply the agreement vote favours the best-scored candidates
@@ -51,7 +52,7 @@ def score(question: str, names: list[str], kind: answer_type.AnswerType | None, 
             "strong": typed if kind and kind.kind in STRONG else 0.0,
             "weak": typed if kind and kind.kind not in STRONG else 0.0,
             "names": sum(name_in(n, folded, context) for n in names) / len(names) if names else 1.0,
-            "unresolved": float(c.unresolved),
+            "unresolved": float(c.unresolved is not None and stem(c.unresolved.lower()) not in wanted),
             "vote": 0.0,
         }
         c.score = _total(c.features, weights)
