@@ -82,7 +82,8 @@ class Answer(BaseModel):
     question: str
     text: str
     refused: bool = False
-    refusal_reason: str | None = None
+    refusal_reason: str | None = None  # why, in words a reader understands
+    refusal_score: float | None = None  # the best support reached, when too little support was why (< min_support)
     citations: list[Citation] = Field(default_factory=list)
     sentences: list[SentenceVerdict] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)

@@ -84,16 +84,22 @@ class Stat:
     judge_failures: int = 0  # items the judge could not score: not in n, reported beside it
     lower: float | None = None  # bounds when judge failures are counted as failing / passing
     upper: float | None = None
+    ci95: list[float] | None = None  # bootstrap 95% interval over the questions (eval/summary.py)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if not self.judge_failures and self.lower is None:
             out = {"value": self.value, "n": self.n}
+        if self.ci95 is None:
+            out.pop("ci95", None)
+        else:
+            out["ci95"] = self.ci95
         return out
 
     def show(self, digits: int = 3) -> str:
         value = "n/a" if self.value is None else f"{self.value:.{digits}f}"
-        text = f"{value} (n={self.n})"
+        ci = f" [{self.ci95[0]:.{digits}f}-{self.ci95[1]:.{digits}f}]" if self.ci95 else ""
+        text = f"{value}{ci} (n={self.n})"
         if self.judge_failures:
             text += f", {self.judge_failures} judge failures"
             if self.lower is not None and self.upper is not None:

@@ -138,7 +138,7 @@ def test_an_uncited_sentence_is_cited_to_the_passage_that_supports_it(tmp_path: 
 
 
 def test_the_streamed_text_is_erased_whole_before_the_verified_answer() -> None:
-    from app.cli.commands import erase
+    from app.cli.ask import erase
 
     assert erase("short", columns=80) == "\r\033[J"
     assert erase("x" * 200, columns=80) == "\r" + "\033[A" * 2 + "\033[J"  # wrapped onto 3 rows

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
-from datetime import date
 from pathlib import Path
-from typing import Any
 
+from app.cli.ask import ask, chat, emit
 from app.cli.plugins import plugin_commands
 from app.cli.watch import ingest_urls, split_urls, watch
 from app.engine import Engine, build_engine
-from app.errors import NewsragError
-from app.limits import recent
-from app.render import render
 from app.settings import Settings
-from app.types import Answer, Turn
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
 
@@ -62,11 +55,6 @@ def llm_server(settings: Settings, args: argparse.Namespace) -> int:
     print(f"local model server: {info.base_url} (pid {info.pid}, {Path(info.model).name}, {info.threads} threads)"
           if info else f"no local model server is running for {settings.data_dir}")
     return 0
-
-
-def emit(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 def ingest(engine: Engine, args: argparse.Namespace) -> int:
@@ -120,111 +108,6 @@ def verify(engine: Engine, args: argparse.Namespace) -> int:
     report = engine.verify(repair=args.repair)
     print(report.summary())
     return 0 if report.clean else 1
-
-
-def ask(engine: Engine, args: argparse.Namespace) -> int:
-    if args.questions:
-        return ask_batch(engine, args)
-    if not args.question:
-        raise NewsragError('Give a question, e.g. newsrag ask "What did Kerry say about Assad?" '
-                           "(or --questions FILE.jsonl).")
-    if args.json:
-        emit(engine.ask(args.question, answerer=args.answerer, k=args.k, **when(args)).model_dump())
-        return 0
-    print(render(stream_to_terminal(engine, args.question, [], args)))
-    return 0
-
-
-def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
-    try:
-        lines = args.questions.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsragError(f"cannot read {args.questions}: {exc}") from None
-    failures = 0
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            question = record["question"] if isinstance(record, dict) else None
-            if not isinstance(question, str):
-                raise KeyError("question")
-            answer = engine.ask(question, answerer=args.answerer, k=args.k, **when(args))
-            out = answer.model_dump()
-            if isinstance(record, dict) and "id" in record:
-                out["id"] = record["id"]
-            emit(out if args.json else {"question": question, "text": answer.text})
-        except (json.JSONDecodeError, KeyError):
-            failures += 1
-            emit({"line": lineno, "error": 'expected a JSON object with a "question" string'})
-        except NewsragError as exc:
-            failures += 1
-            emit({"line": lineno, "error": str(exc)})
-    return 1 if failures else 0
-
-
-def when(args: argparse.Namespace) -> dict[str, Any]:
-    """--as-of, --since, --until, --source as the Engine's `as_of` and `filters` (dates checked here)."""
-    days = {}
-    for name in ("as_of", "since", "until"):
-        value = getattr(args, name, None)
-        try:
-            days[name] = date.fromisoformat(value) if value else None
-        except ValueError:
-            raise NewsragError(f"--{name.replace('_', '-')} {value!r} is not a date: write YYYY-MM-DD") from None
-    filters = {"date_from": days["since"] and days["since"].isoformat(),
-               "date_to": days["until"] and days["until"].isoformat(), "source": getattr(args, "source", None)}
-    return {"as_of": days["as_of"], "filters": {k: v for k, v in filters.items() if v} or None}
-
-
-def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args: argparse.Namespace) -> Answer:
-    """Print the answer as it streams (to stderr when stdout is not a terminal), then erase it: the final, verified
-    Answer is printed in its place (unsupported sentences withdrawn, citations renumbered)."""
-    live = sys.stderr.isatty()
-    final, shown = None, ""
-    for event in engine.ask_stream(question, history, args.answerer, args.k, **when(args)):
-        if event.type == "token" and live:
-            sys.stderr.write(event.text)
-            sys.stderr.flush()
-            shown += event.text
-        elif event.type == "notice" and event.reset and live:
-            sys.stderr.write(erase(shown))  # the LLM failed mid-answer: its partial text is withdrawn
-            shown = ""
-        elif event.type == "done":
-            final = event.answer
-    if live:
-        sys.stderr.write(erase(shown) if final else "\n")
-    assert final is not None
-    return final
-
-
-def erase(shown: str, columns: int | None = None) -> str:
-    """The escape codes that move the cursor back to where `shown` began and clear to the end of the screen: one
-    line up for every line the text wrapped onto, not only the current one."""
-    width = max(1, columns or shutil.get_terminal_size().columns)
-    rows = sum(max(1, -(-len(line) // width)) for line in shown.split("\n"))
-    return "\r" + "\033[A" * (rows - 1) + "\033[J"
-
-
-def chat(engine: Engine, args: argparse.Namespace) -> int:
-    print("Ask about the indexed articles. Follow-ups work (\"And Lavrov?\"). Empty line or Ctrl-D to quit.")
-    history: list[Turn] = []
-    while True:
-        try:
-            question = input("\nyou> ").strip()
-        except EOFError:
-            print()
-            return 0
-        if not question:
-            return 0
-        try:
-            answer = stream_to_terminal(engine, question, recent(history), args)  # a long chat stays in limits
-        except NewsragError as exc:
-            print(f"error: {exc}")
-            continue
-        print(render(answer))
-        history += [Turn(role="user", content=question, rewritten_query=answer.rewritten_query),
-                    Turn(role="assistant", content=answer.text)]
 
 
 def demo(engine: Engine, args: argparse.Namespace) -> int:

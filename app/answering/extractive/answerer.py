@@ -106,9 +106,9 @@ class ExtractiveAnswerer:
         pool.sort(key=lambda c: -c.score)
         best = pool[0] if pool else None
         if best is None or best.score < self.min_support:
-            score = f"{best.score:.2f}" if best else "n/a"
-            return refusal(question, f"no passage supports an answer (best support {score} < "
-                                     f"{self.min_support:.2f}).", self.name, passages)
+            # the reason in words; the score that decided it goes in `refusal_score` (app/types.py)
+            return refusal(question, "no retrieved passage answers it closely enough.", self.name,
+                           passages).model_copy(update={"refusal_score": round(best.score, 3) if best else None})
         return self._compose(question, self._choose(best, pool), passages)
 
     def _choose(self, best: Candidate, pool: list[Candidate]) -> list[Candidate]:
@@ -154,16 +154,16 @@ class ExtractiveAnswerer:
 
     def _off_topic(self, question: str, asked: SpeakerQuestion, quote: Candidate, passages: list[Passage]) -> Answer:
         speaker = quote.passage.speaker or asked.speaker
-        reason = (f"the articles quote {speaker}, but not {asked.about} (best match "
-                  f"{quote.features['relevance']:.2f} < {QUOTE_ON_TOPIC:.2f}).")
+        reason = f"the articles quote {speaker}, but not {asked.about}."
         cite = citation(1, quote.passage, quote.start, quote.end)
         text = (f"I can't answer that from the indexed articles: they quote {speaker}, but not {asked.about}. "
                 f"What they quote {speaker} as saying: {quote.text} [1]")
         verdict = SentenceVerdict(text=quote.text, citations=[1], supported=True,
                                   score=round(quote.features["relevance"], 3),
                                   reason=f"a quote of {speaker}, not {asked.about}")
-        return Answer(question=question, text=text, refused=True, refusal_reason=reason, citations=[cite],
-                      sentences=[verdict], passages=passages, answerer=self.name)
+        return Answer(question=question, text=text, refused=True, refusal_reason=reason,
+                      refusal_score=round(quote.features["relevance"], 3), citations=[cite], sentences=[verdict],
+                      passages=passages, answerer=self.name)
 
     def _compose(self, question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
         citations, parts, verdicts = [], [], []

@@ -64,6 +64,8 @@ def streaming_html(text: str, turn: int, rewritten: str | None = None) -> str:
 
 
 def refusal_html(reason: str) -> str:
+    """A notice to read: what happened (no answer) and why, the reason as a sentence."""
+    reason = reason[:1].upper() + reason[1:]
     return ('<div class="nr-refusal" role="note"><div class="nr-refusal-title">No answer in the indexed articles'
             f'</div><div class="nr-refusal-reason">{escape(reason)}</div></div>')
 
