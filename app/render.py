@@ -59,9 +59,11 @@ def sources(answer: Answer, width: int = 100) -> str:
         if first.url:
             lines.append(f"    {first.url}")
         quotes = {(c.start, c.end): c.quote for c in group}
+        speakers = {(c.start, c.end): c.speaker for c in group}  # who is quoted, for a speaker's quote
         for span, ns in spans.items():
             label = "[" + ", ".join(map(str, ns)) + "] " if len(spans) > 1 or len(group) > 1 else ""
-            text = label + quoted(shortened(quotes[span], answer.text))
+            said = f"{speakers[span]}: " if speakers[span] else ""
+            text = label + said + quoted(shortened(quotes[span], answer.text))
             lines.append(textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    "))
         copies = list({r.article_id: r for c in group for r in c.also_in}.values())
         if copies:  # the story's syndicated copies, once for the article

@@ -44,11 +44,13 @@ class Passage(ArticleSpan):
 
 
 class Citation(ArticleSpan):
-    """Citation number n; `quote == article_text[start:end]` exactly; `also_in`: the story's other copies."""
+    """Citation number n; `quote == article_text[start:end]` exactly; `also_in`: the story's other copies;
+    `speaker`: who is quoted, when the cited span is one of a speaker's quotes (the speaker lane's passages)."""
 
     n: int
     quote: str
     also_in: list[ArticleRef] = Field(default_factory=list)
+    speaker: str | None = None
 
 
 class SentenceVerdict(BaseModel):

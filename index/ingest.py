@@ -23,7 +23,7 @@ from index.keyword import KeywordStore
 from index.load import Failure, load_paths
 from index.lock import write_lock
 from index.manifest import Manifest
-from index.quotes import extract_quotes
+from index.quotes import extract_quotes, refresh_quotes
 from index.store import Store
 from index.types import Article, Chunk, Quote, Skipped
 
@@ -107,7 +107,8 @@ class Indexer:
         is remembered across batches."""
         report = IngestReport()
         with write_lock(self.data_dir), self._writing() as interrupted:
-            report.repaired = (self.reconcile() if interrupted else []) + self.keyword.sync()
+            report.repaired = ((self.reconcile() if interrupted else []) + self.keyword.sync()
+                               + refresh_quotes(self.manifest))
             batch: list[tuple[Article, str]] = []
             by_sha: dict[str, str] = {}  # text hash -> id, of the articles queued in this run
             by_id: dict[str, tuple[str, str]] = {}  # id -> (origin, text hash), of records accepted in this run

@@ -3,7 +3,8 @@
 Chroma and the keyword index are derived from it: chunk ids not in the manifest are orphans and get removed.
 It also keeps what fetching URLs needs next time (`fetches`: ETag, Last-Modified; index/remote/urls.py) and the
 near-duplicate groups (`near_duplicates`, owned by index/duplicates.py). The file is long because every table's
-reads and writes, and the one transaction they commit in, are kept in one place.
+reads and writes (articles and chunks, keyword rows, quotes, fetches, meta), and the one transaction they commit in,
+are kept in one place.
 
 Schema versions (meta `schema`): 1 (no key) as first shipped; 2 records each article's origin (`path`: the
 absolute file path or the upload's name, `record`: the line or list index in it), so that a record from another
@@ -15,7 +16,7 @@ normalised (one that cannot be read becomes NULL: it would sort and filter wrong
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from index.fields import FieldError, iso_date
@@ -141,11 +142,23 @@ class Manifest:
                               "date <= ?", (start or "0000", end or "9999")).fetchone()
         return int(row[0]), row[1]
 
-    def quotes_by(self, surname: str) -> list[Quote]:
+    def quote_speakers(self) -> list[str]:
+        """Every distinct speaker name of the stored quotes (app/answering/speakers.py matches names against them)."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT speaker FROM quotes")]
+
+    def quotes_of(self, speakers: list[str]) -> list[Quote]:
+        """The quotes of these exact speaker names, in corpus order."""
+        marks = ",".join("?" * len(speakers))
         rows = self.db.execute(
             'SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
-            "JOIN articles a ON a.id = q.article_id WHERE q.speaker LIKE ? COLLATE NOCASE", (f"%{surname}",))
+            f"JOIN articles a ON a.id = q.article_id WHERE q.speaker IN ({marks}) ORDER BY q.rowid",
+            speakers).fetchall() if speakers else []
         return [Quote(**dict(r)) for r in rows]
+
+    def all_articles(self) -> Iterator[Article]:
+        """Every article (to find the quotes again after an upgrade: index/quotes/finder.py)."""
+        for row in self.db.execute("SELECT * FROM articles ORDER BY id").fetchall():
+            yield _article(row)
 
     def fetch_state(self, url: str) -> sqlite3.Row | None:
         """What the last fetch of `url` left (index/remote/urls.py): kind, etag, last_modified, title, article_id."""
@@ -208,6 +221,17 @@ class Manifest:
                 self.set_meta("unstaged", "1")
             self._bump()
         return replaced - {c.id for _, chunks, _ in items for c in chunks}
+
+    def replace_quotes(self, quotes: list[Quote], version: str) -> None:
+        """Swap every stored quote for `quotes` (found by quote finder `version`), atomically. No generation bump:
+        chunks, vectors and the keyword index are unchanged."""
+        with Transaction(self.db):
+            self.db.execute("DELETE FROM quotes")
+            self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
+                                "VALUES (?,?,?,?,?,?)",
+                                [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('quotes_version', ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (version,))
 
     def save_fetch(self, url: str, kind: str, etag: str | None, last_modified: str | None, title: str | None,
                    article_id: str | None) -> None:

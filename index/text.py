@@ -117,3 +117,8 @@ _INJECTION = re.compile(
 def looks_like_injection(text: str) -> bool:
     """Text that addresses a language model instead of reporting news ("ignore previous instructions ...")."""
     return bool(_INJECTION.search(text))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: 'Nicolás' matches 'Nicolas' (in either Unicode form)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))

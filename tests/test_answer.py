@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.answering.retrieve import speaker_question
+from app.answering.speakers import speaker_question
 from app.engine import Engine
 from app.errors import NewsragError, NotReady
 
@@ -68,14 +68,14 @@ def test_speaker_question_parsing() -> None:
 
 
 def test_a_prolific_speaker_only_sends_the_most_on_topic_quotes_to_the_model() -> None:
-    from app.answering.retrieve import _most_on_topic
+    from app.answering.speakers import most_on_topic
     from index.types import Quote
 
     filler = [Quote(article_id=f"a{i}", speaker="Trump", verb="said", start=0, end=10,
                     text=f"Trump said the weather on day {i} was fine.") for i in range(50)]
     on_topic = Quote(article_id="z", speaker="Trump", verb="said", start=0, end=10,
                      text="Trump said tariffs on Canadian steel would rise.")
-    kept = _most_on_topic([*filler[:30], on_topic, *filler[30:]], "tariffs on steel", 8)
+    kept = most_on_topic([*filler[:30], on_topic, *filler[30:]], "tariffs on steel", 8)
     assert len(kept) == 8
     assert on_topic in kept
     assert kept == sorted(kept, key=lambda q: [*filler[:30], on_topic, *filler[30:]].index(q))  # corpus order kept

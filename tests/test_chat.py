@@ -35,6 +35,35 @@ def test_follow_ups_are_rewritten(conversation: list[str], expected: str) -> Non
     assert run(conversation)[-1] == expected
 
 
+@pytest.mark.parametrize(("conversation", "expected"), [
+    # The failures: "she" became Trump, and "Why did he fire her?" became "Why did Trump fire Trump's?".
+    (["Why did Trump fire Erika McEntarfer?", "How long has she worked in the federal government?"],
+     "How long has Erika McEntarfer worked in the federal government?"),
+    (["Why did Trump fire Erika McEntarfer?", "Why did he fire her?"], "Why did Trump fire Erika McEntarfer?"),
+    (["What did Trump say about Erika McEntarfer?", "What did she say about her firing?"],
+     "What did Erika McEntarfer say about Erika McEntarfer's firing?"),
+    (["What did Trump say about Erika McEntarfer?", "Did he give a reason?"], "Did Trump give a reason?"),
+    (["What did Orbán say after the election?", "And Magyar?"], "What did Magyar say after the election?"),
+])
+def test_pronouns_go_to_the_person_they_can_stand_for(conversation: list[str], expected: str) -> None:
+    assert run(conversation)[-1] == expected
+
+
+def test_pronouns_resolve_against_the_people_named_in_the_previous_answer() -> None:
+    history = [Turn(role="user", content="Who runs the Bureau of Labor Statistics?"),
+               Turn(role="assistant", content="President Donald Trump fired BLS Commissioner Erika McEntarfer on "
+                                              "Aug. 1. [1]")]
+    assert RuleCondenser().rewrite("How long had she led the bureau?", history) == \
+        "How long had Erika McEntarfer led the bureau?"
+
+
+def test_when_it_is_unclear_who_a_pronoun_stands_for_it_is_not_rewritten() -> None:
+    assert run(["Did Alex Kim meet Sam Lee on Friday?", "What did he say?"])[-1] is None  # Kim or Lee
+    history = [Turn(role="user", content="What happened at the meeting?"),
+               Turn(role="assistant", content="John Reed and Paul Stone left early. [1]")]
+    assert RuleCondenser().rewrite("Why did he leave?", history) is None  # Reed or Stone
+
+
 def test_standalone_follow_up_is_left_alone() -> None:
     assert run(["What did Kerry say about Assad?", "How many flights did the Russian defence ministry report?"]) \
         == [None, None]

@@ -17,6 +17,7 @@ from eval.agreement import agreement, render
 from eval.annotate import annotate
 from eval.dataset import Question
 from eval.runner import EvalConfig, score_question
+from tests.conftest import sample_engine_in
 from tests.gradio_api import request_from
 
 QUESTIONS = [Question("k1", "What did Kerry say about Assad?", ["cannot be defeated"], ["russian-airstrikes-in-syria"]),
@@ -25,7 +26,9 @@ QUESTIONS = [Question("k1", "What did Kerry say about Assad?", ["cannot be defea
 
 
 @pytest.fixture
-def results(sample_engine: Any, tmp_path: Path) -> Path:
+def results(tmp_path: Path) -> Path:
+    # one sentence per answer: the counts below are of sentences rated
+    sample_engine = sample_engine_in(tmp_path / "data", max_sentences=1)
     judge = make_judge("offline", sample_engine.settings, sample_engine.embedder)
     path = tmp_path / "results.jsonl"
     rows = [score_question(sample_engine, q, judge, EvalConfig()) for q in QUESTIONS]

@@ -27,7 +27,7 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
         raise ValueError(f"span {start}-{end} is outside passage {passage.chunk_id}")
     return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date, url=passage.url,
                     source=passage.source, start=start, end=end, quote=passage.text[rel0:rel1],
-                    also_in=passage.also_in)
+                    also_in=passage.also_in, speaker=passage.speaker if passage.kind == "quote" else None)
 
 
 def refusal(question: str, reason: str, answerer: str, passages: list[Passage]) -> Answer:

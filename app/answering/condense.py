@@ -1,7 +1,10 @@
 """Follow-up questions: rewrite "And Lavrov?" or "When did that war start?" into a standalone question.
 
-`RuleCondenser` is deterministic and offline: it carries the previous question's topic and resolves
-pronouns to the last person named. `LLMCondenser` asks the configured model with prompts/condense.v1.md and
+`RuleCondenser` is deterministic and offline: it carries the previous question's topic and resolves a pronoun
+to the person it stands for, among the people named in the previous question and then in the previous answer,
+using the pronoun's gender where the first name tells it (index/lexicon/people.py): after "Why did Trump fire
+Erika McEntarfer?", "she" is McEntarfer and "he" is Trump. When it cannot tell, it leaves the pronoun alone.
+`LLMCondenser` asks the configured model with prompts/condense.v1.md and
 falls back to the rules when the model is unavailable. Both are registered in app/answering/registry.py.
 """
 
@@ -14,11 +17,12 @@ from typing import Protocol
 
 from app.answering.llm import llm_endpoint
 from app.answering.llm_call import Endpoint
-from app.answering.names import person_names
+from app.answering.names import people, person_names
 from app.answering.prompts import Prompt, load_prompt
-from app.answering.retrieve import speaker_question
+from app.answering.speakers import speaker_question
 from app.settings import Settings
 from app.types import Turn
+from index.lexicon.people import gender
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,21 @@ def previous_question(history: list[Turn]) -> str | None:
     return None
 
 
+def previous_answer(history: list[Turn]) -> str:
+    for turn in reversed(history):
+        if turn.role == "assistant":
+            return turn.content
+        if turn.role == "user":
+            break
+    return ""
+
+
+_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b(\s+\w+)?", re.I)
+_NOT_A_NOUN = {"to", "for", "in", "on", "at", "from", "with", "by", "about", "after", "before", "over", "and", "or",
+               "but", "as", "than", "that", "so", "if", "when", "while", "because", "again", "back", "out", "up",
+               "down", "off", "too", "also", "now", "then", "last", "this", "yesterday", "today"}
+
+
 class RuleCondenser:
     @classmethod
     def build(cls, settings: Settings) -> RuleCondenser:
@@ -57,20 +76,64 @@ class RuleCondenser:
         if m:
             x = m.group("x").strip()
             if asked:
-                return f"What did {x} say" + (f" about {asked.topic.rstrip('?')}" if asked.topic else "") + "?"
+                return f"What did {x} say" + (f" {asked.about}" if asked.topic else "") + "?"
             if prev_names:
                 return prev.replace(prev_names[0], x, 1)
             return f"{prev.rstrip('?')} ({x})?"
-        out = question
-        if person:
-            out = re.sub(r"\b(he|she|him)\b", person, out, flags=re.I)
-            out = re.sub(r"\b(his|her)\b", f"{person}'s", out, flags=re.I)
+        out = resolve_pronouns(question, prev, previous_answer(history), asked.speaker if asked else None)
         new_names = person_names(out)
         needs_topic = _DEICTIC.search(out) or re.search(r"\b(it|they|them|there|that)\b", out, re.I)
         carry = [n for n in (topic or prev_names) if n not in new_names and n not in out]
         if needs_topic and carry:
             out = f"{out.rstrip(' ?')} (regarding {', '.join(carry)})?"
         return out if out != question else None
+
+
+def resolve_pronouns(question: str, prev: str, answer: str, speaker: str | None) -> str:
+    """Each he/she/him/his/her replaced by the person it stands for, where that is clear; the others left as
+    they are. The people of the previous question come first (among them its speaker, who wins a tie), then the
+    full names of the previous answer, which count only when the pronoun's gender picks exactly one of them."""
+    asked = people(prev)
+    if speaker and not any(same_person(speaker, p) for p in asked):
+        asked.insert(0, speaker)
+    told = [p for p in people(answer, full_names_only=True) if not any(same_person(p, q) for q in asked)]
+    known = asked + told
+
+    def full(name: str) -> str:  # 'Trump' -> 'Donald Trump' when the answer spells it out (the gender is there)
+        return max((n for n in known if same_person(n, name)), key=len, default=name)
+
+    def pick(pronoun: str) -> str | None:
+        for tier, trust_unknown in ((asked, True), (told, False)):
+            fit = [p for p in tier if gender(full(p)) == _gender_of(pronoun)]
+            if len(fit) == 1:
+                return fit[0]
+            if len(fit) > 1:
+                return speaker if speaker in fit else None
+            # a name the first-name lists do not know: a surname ('Putin') or the speaker, not 'Labor Statistics'
+            unknown = [p for p in tier if gender(full(p)) is None and (len(p.split()) == 1 or p == speaker)]
+            if trust_unknown and len(unknown) == 1:
+                return unknown[0]
+            if trust_unknown and speaker in unknown:
+                return speaker
+        return None
+
+    def swap(m: re.Match[str]) -> str:
+        pronoun, after = m.group(1), m.group(2) or ""
+        who = pick(pronoun)
+        if who is None:
+            return m.group(0)
+        possessive = pronoun.lower() == "his" or (pronoun.lower() == "her" and bool(after.strip())
+                                                  and after.strip().lower() not in _NOT_A_NOUN)
+        return (f"{who}'s" if possessive else who) + after
+    return _PRONOUN.sub(swap, question)
+
+
+def same_person(a: str, b: str) -> bool:
+    return a.split()[-1] == b.split()[-1]
+
+
+def _gender_of(pronoun: str) -> str:
+    return "f" if pronoun.lower() in {"she", "her", "hers"} else "m"
 
 
 class LLMCondenser:

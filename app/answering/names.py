@@ -9,10 +9,11 @@ Names are compared accent- and Unicode-form-folded (`fold`), allowing a demonym 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from app.types import Passage
-from index.text import STOPWORDS
+from index.lexicon.places import DEMONYMS, is_place
+from index.quotes import clean, is_org
+from index.text import STOPWORDS, fold
 
 _CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
 _NAME = re.compile(r"\b([A-Z][\w’'\-]+(?:\s+(?:al-)?[A-Z][\w’'\-]+)*)")
@@ -69,9 +70,23 @@ def person_names(text: str) -> list[str]:
     return out
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: 'Nicolás' matches 'Nicolas'."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+def people(text: str, full_names_only: bool = False) -> list[str]:
+    """The names in `text` that may be people: `person_names` without titles and roles ('BLS Commissioner Erika
+    McEntarfer' -> 'Erika McEntarfer'), places (Syria, New York), organisations (Islamic State, the State
+    Department), demonyms and possessive endings. With `full_names_only`, only names of two words or more (an
+    answer's sentence-opening words are capitalised too)."""
+    out: list[str] = []
+    for run in person_names(text):
+        found = clean(re.sub(r"[’']s$", "", run), "")
+        if found is None:
+            continue
+        name = found[1]
+        words = name.split()
+        if (not words or is_place(name) or is_org(name) or fold(name) in DEMONYMS
+                or (full_names_only and len(words) < 2) or name in out):
+            continue
+        out.append(name)
+    return out
 
 
 def name_in(name: str, folded_passage: str, passage: str) -> bool:

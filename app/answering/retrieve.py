@@ -1,53 +1,30 @@
-"""Hybrid retrieval: dense (Chroma) + keyword (BM25) fused with reciprocal rank fusion, one passage per article,
-plus a speaker lane for "what did X say (about Y)?" that puts X's attributed statements first, ranked by relevance
-to Y."""
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25) fused with reciprocal rank fusion (app/answering/fusion.py),
+one passage per article, plus the speaker lane (app/answering/speakers.py) for "what did X say (about Y)?", whose
+quote passages go first."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
 from app.answering.fusion import POOL, choose, rrf
+from app.answering.speakers import SpeakerIndex, speaker_passages, speaker_question
 from app.types import ArticleRef, Passage
 from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
 from index.keyword import KeywordStore
 from index.manifest import Manifest
 from index.store import Store
-from index.text import stems
-from index.types import Article, Quote
+from index.types import Article
 
 RECENCY_WEIGHT = 2.0  # NEWSRAG_RECENCY_WEIGHT's default: calibration Hit@5 0.708 -> 0.750 (flat from 2 to 10)
 RECENCY_DAYS = 14.0
 FILTER_KEYS = ("source", "article_ids", "date_from", "date_to", "as_of")
-MAX_QUOTES_EMBEDDED = 32
 Prior = Callable[[str, list[str]], dict[str, float]]  # (query, article ids best first) -> {article id: factor}
-_SPEAKER_Q = re.compile(
-    r"^\s*(?:and\s+)?(?:what|how)\s+(?:did|does|has|have|do)\s+(?P<who>.+?)\s+"
-    r"(?:say|said|tell|told|think|thought|claim|claimed|argue|argued|warn|warned|comment|reiterate|announce)"
-    r"(?:\s+(?:about|on|of|regarding|to)\s+(?P<topic>.+?))?\s*\??\s*$", re.I)
-
-
-@dataclass
-class SpeakerQuestion:
-    speaker: str
-    topic: str | None
-
-
-def speaker_question(question: str) -> SpeakerQuestion | None:
-    m = _SPEAKER_Q.match(question)
-    if not m:
-        return None
-    who = re.sub(r"^(?:the\s+)?(?:mr|mrs|ms|dr)\.?\s+", "", m.group("who").strip(), flags=re.I)
-    if not who or not who[0].isupper():
-        return None
-    return SpeakerQuestion(who, m.group("topic"))
 
 
 class Retriever(Protocol):
@@ -68,6 +45,7 @@ class HybridRetriever:
         self.embedder, self.store, self.keyword, self.manifest = embedder, store, keyword, manifest
         self.groups = groups  # near-duplicate articles: one passage per group (index/duplicates.py)
         self.recency_weight, self.per_article, self.prior = recency_weight, per_article, prior
+        self.speakers = SpeakerIndex(manifest)
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
         """`filters`: source, article_ids, date_from/date_to, as_of (applied inside both searches) and
@@ -114,7 +92,8 @@ class HybridRetriever:
                                     also_in=self._also_in(groups.get(art.id, []), art.id)))
         speaker = speaker_question(query)
         if speaker:
-            passages = self._speaker_passages(speaker, k, filters) + passages
+            passages = speaker_passages(self.manifest, self.speakers, self.embedder, speaker, k,
+                                        lambda article: _keep(article, filters)) + passages
         return passages
 
     def _search(self, query: str, vector: np.ndarray, pool: int,
@@ -137,31 +116,6 @@ class HybridRetriever:
         return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
                 for a in sorted(others.values(), key=lambda a: (a.date or "", a.id))]
 
-    def _speaker_passages(self, q: SpeakerQuestion, k: int, filters: dict[str, Any] | None) -> list[Passage]:
-        surname = q.speaker.split()[-1].strip("’'s?")
-        quotes = [x for x in self.manifest.quotes_by(surname) if _name_matches(q.speaker, x.speaker)]
-        if not quotes:
-            return []
-        articles = self.manifest.articles(x.article_id for x in quotes)
-        quotes = [x for x in quotes if _keep(articles[x.article_id], filters)]
-        if not quotes:
-            return []
-        if q.topic:
-            quotes = _most_on_topic(quotes, q.topic, MAX_QUOTES_EMBEDDED)
-            vecs = self.embedder.embed([q.topic] + [x.text for x in quotes])
-            relevance = vecs[1:] @ vecs[0]
-        else:
-            relevance = np.zeros(len(quotes))
-        order = sorted(range(len(quotes)), key=lambda i: -float(relevance[i]))[:k]
-        out = []
-        for rank, i in enumerate(order, 1):
-            x, art = quotes[i], articles[quotes[i].article_id]
-            out.append(Passage(chunk_id=f"{x.article_id}:quote:{x.start}", article_id=x.article_id, title=art.title,
-                               date=art.date, url=art.url, source=art.source, start=x.start, end=x.end, text=x.text,
-                               kind="quote", speaker=x.speaker, rank=rank, dense=float(relevance[i]),
-                               fused=float(relevance[i])))
-        return out
-
 
 class _Articles:
     """The candidates' articles, read from the manifest a block at a time in fused order: the k passages usually
@@ -181,22 +135,6 @@ class _Articles:
             got = self.manifest.articles(block)
             self.loaded.update({a: got.get(a) for a in block})
         return self.loaded.get(article_id)
-
-
-def _most_on_topic(quotes: list[Quote], topic: str, limit: int) -> list[Quote]:
-    """A prolific speaker has thousands of quotes in a large corpus (Trump: ~2,000 in 3,000 articles), and embedding
-    them all took 20 s a question: keep the `limit` sharing the most topic words (ties: corpus order) for the model."""
-    if len(quotes) <= limit:
-        return quotes
-    wanted = stems(topic)
-    shared = [len(wanted & stems(x.text)) for x in quotes]
-    keep = sorted(sorted(range(len(quotes)), key=lambda i: -shared[i])[:limit])
-    return [quotes[i] for i in keep]
-
-
-def _name_matches(asked: str, speaker: str) -> bool:
-    asked_parts = [p.lower().strip("’'s") for p in asked.split()]
-    return all(p in speaker.lower() for p in asked_parts if p)
 
 
 def recency(day: str | None, filters: dict[str, Any], weight: float) -> float:

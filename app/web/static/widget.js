@@ -215,8 +215,10 @@ form button:disabled { opacity: .5; cursor: default; }
         btn.addEventListener("click", () => {
           if (quote) { quote.remove(); quote = null; btn.setAttribute("aria-expanded", "false"); return; }
           quote = el("blockquote", "quote", "“" + c.quote + "”");
+          const who = c.speaker ? "quoting " + c.speaker : null;
           const copies = (c.also_in || []).map((r) => r.source || r.title);
-          const src = el("span", "src", [c.title, c.date, c.source, copies.length ? "also in: " + copies.join(", ") : ""]
+          const src = el("span", "src", [who, c.title, c.date, c.source,
+                                         copies.length ? "also in: " + copies.join(", ") : ""]
             .filter(Boolean).join(" · "));
           if (c.url && /^https?:\/\//i.test(c.url)) {
             const link = el("a", null, "open article");

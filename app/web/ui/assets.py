@@ -18,6 +18,7 @@ CSS = """
 .nr-src-n { color: var(--color-accent); }
 .nr-src-meta { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 2px 0 6px;
                overflow-wrap: anywhere; }
+.nr-src-speaker { font-size: 0.9em; font-style: italic; margin: 0 0 4px; }
 .nr-src-context { margin: 0; padding: 0 0 0 8px; border-left: 3px solid var(--border-color-primary);
                   font-size: 0.92em; line-height: 1.5; overflow-wrap: anywhere; }
 .nr-src-context mark, .nr-answer mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 2px; }

@@ -146,6 +146,7 @@ def source_card_html(c: Citation, turn: int, article_text: str | None) -> str:
             f'<div class="nr-src-head"><span class="nr-src-n">[{c.n}]</span> '
             f'<span class="nr-src-title">{escape(c.title)}</span></div>'
             f'<div class="nr-src-meta">{_meta(c)}</div>'
+            + (f'<div class="nr-src-speaker">quoting {escape(c.speaker)}</div>' if c.speaker else "") +
             f'<blockquote class="nr-src-context">{body}</blockquote></article>')
 
 

@@ -1,0 +1,1 @@
+"""Hand-written word lists (places, first names) that several stages share."""

@@ -1,0 +1,114 @@
+"""The extractive answerer on hand-written passages that reproduce what went wrong on real news: the answer names
+the answer, an answer about another entity is a refusal, a pronoun's antecedent is quoted with it, and no
+sentence comes from an unrelated article."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answering.extractive import ExtractiveAnswerer
+from app.answering.extractive.answer_type import candidates, expected
+from app.engine import Engine
+from app.types import Passage
+
+pytestmark = pytest.mark.slow  # the real MiniLM model scores the sentences
+
+
+def passage(article: str, text: str, title: str = "News", rank: int = 1) -> Passage:
+    return Passage(chunk_id=f"{article}:0", article_id=article, title=title, start=0, end=len(text), text=text,
+                   rank=rank)
+
+
+HUNGARY = passage("hu", "Hungarian Prime Minister Viktor Orbán conceded defeat on Sunday after 16 years in power. "
+                        "Tisza, the opposition party, is projected to win 138 of the 199 seats in parliament. "
+                        "Fidesz, Orbán's party, called the result painful but clear.",
+                  "Orbán concedes defeat in Hungary's election")
+SUPER_BOWL = passage("sb", "Kansas City Chiefs quarterback Patrick Mahomes was named the game's most valuable player. "
+                           "The team won the 2023 Super Bowl with a field goal in the final seconds, beating the "
+                           "Philadelphia Eagles 38-35.", "A late kick decides the Super Bowl")
+TEAM_FIRST = passage("sb2", "The team won the 2023 Super Bowl with a field goal in the final seconds of the game.",
+                     "A late kick decides the Super Bowl")
+HALFTIME = passage("tv", "The 2023 Super Bowl was won with a field goal in the final seconds, the network said as it "
+                         "reported record ratings.", "Super Bowl ratings", rank=2)
+
+
+@pytest.fixture(scope="module")
+def answerer(real_engine: Engine) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(real_engine.embedder)
+
+
+def test_seats_of_another_party_do_not_answer_how_many_fidesz_won(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "How many seats did Fidesz win?" was answered with Tisza's seats.
+    fidesz = answerer.answer("How many seats did Fidesz win?", [HUNGARY])
+    assert fidesz.refused and "138" not in fidesz.text
+    tisza = answerer.answer("How many seats did Tisza win?", [HUNGARY])
+    assert not tisza.refused and "138" in tisza.text
+
+
+def test_demonyms_describe_they_are_not_what_a_question_is_about() -> None:
+    from app.answering.extractive.answerer import required_names
+
+    question = "More than 125 million Americans received alerts this week due to which type of American storm?"
+    assert required_names(question, expected(question)) == []
+    assert required_names("Which Middle Eastern country hosted the Games?", None) == []
+
+
+def test_who_won_is_answered_with_the_name_not_the_team(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "Who won the 2023 Super Bowl?" was answered "The team won ..." without naming the team.
+    answer = answerer.answer("Who won the 2023 Super Bowl?", [SUPER_BOWL, HALFTIME])
+    assert not answer.refused and "Kansas City Chiefs" in answer.text
+    first = answer.citations[0]
+    assert first.article_id == "sb" and "Kansas City Chiefs" in first.quote and "The team won" in first.quote
+    assert SUPER_BOWL.text[first.start:first.end] == first.quote  # still one verbatim span
+
+
+def test_a_sentence_whose_pronoun_has_no_antecedent_in_the_passage_is_skipped(answerer: ExtractiveAnswerer) -> None:
+    answer = answerer.answer("Who won the 2023 Super Bowl?", [TEAM_FIRST])
+    assert answer.refused  # "The team won ..." names nobody
+    assert not answer.citations
+
+
+def test_no_sentence_from_an_unrelated_article(answerer: ExtractiveAnswerer) -> None:
+    # The failure: the answer's third sentence came from an unrelated article.
+    answer = answerer.answer("Who won the 2023 Super Bowl?", [SUPER_BOWL, HALFTIME])
+    assert {c.article_id for c in answer.citations} == {"sb"}
+
+
+def test_the_answer_leads_with_the_sentence_that_names_the_answer(answerer: ExtractiveAnswerer) -> None:
+    text = ("Tesla is no longer the world's largest seller of electric vehicles, an industry group said on Monday. "
+            "Chinese carmaker BYD overtook Tesla in 2025 with 2.3 million cars sold. Tesla's sales fell for a second "
+            "year.")
+    answer = answerer.answer("Which automaker has overtaken Tesla as the world's largest seller of electric vehicles?",
+                             [passage("ev", text)])
+    assert not answer.refused and answer.sentences[0].text.startswith("Chinese carmaker BYD")
+
+
+def test_a_speaker_quoted_on_something_else_gets_a_refusal_that_says_what_they_said(real_engine: Engine) -> None:
+    # The failure: "And Lavrov?" after "What did Kerry say about Assad?" was a bare refusal.
+    answer = real_engine.ask("What did Lavrov say about Assad?")
+    assert answer.refused and "not about Assad" in (answer.refusal_reason or "")
+    assert "standing channels of communication" in answer.citations[0].quote
+    assert "quote Sergei Lavrov, but not about Assad" in answer.text and "[1]" in answer.text
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Which country hosted Trump?", "country"), ("Which Middle Eastern country shut its airport?", "country"),
+    ("How many seats did Fidesz win?", "number"), ("When did the war begin?", "date"),
+    ("Who wrote the Declaration of Independence?", "person"), ("Who won the 2023 Super Bowl?", "named"),
+    ("Which tech company unveiled an assistant?", "org"), ("Where did the forum take place?", "place"),
+    ("Which prestigious film festival recently got underway?", "named"), ("Why does the flag have 13 stripes?", None),
+    ("New data shows a record low. How much has it dropped?", "number"),
+])
+def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None) -> None:
+    found = expected(question)
+    assert (found.kind if found else None) == kind
+
+
+def test_answer_candidates_are_of_the_asked_kind_and_new_to_the_question() -> None:
+    country = expected("Which country did the US and Israel strike this week?")
+    assert country is not None
+    assert candidates("The US and Israel launched strikes on Iran on Saturday.", "Which country did the US and "
+                      "Israel strike this week?", country) == ["Iran"]
+    number = expected("How many seats did Tisza win?")
+    assert number is not None
+    assert candidates("Tisza won 138 seats.", "How many seats did Tisza win?", number) == ["138"]
