@@ -66,7 +66,9 @@ def test_one_passage_per_story_and_the_citation_lists_the_other_outlets(engine: 
     question = "When will work on the Harbor Street bridge begin?"
     passages = engine.retriever.retrieve(question, 6)
     story = [p for p in passages if p.article_id in ("wire", "gazette", "tribune")]
-    assert len(story) == 1, [p.article_id for p in passages]
+    # one outlet's copy stands for the story (with two articles in the index, the per-article cap yields and that
+    # copy may give a second, different passage); the other outlets' copies never take a slot
+    assert len({p.article_id for p in story}) == 1, [p.article_id for p in passages]
     others = {r.article_id for r in story[0].also_in}
     assert others == {"wire", "gazette", "tribune"} - {story[0].article_id}
     answer = engine.ask(question)

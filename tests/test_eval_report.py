@@ -15,7 +15,7 @@ from app.cli.main import main
 from eval.summary import METRICS, contributions, interval, metric_stats, paired_delta
 from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
-from tests.conftest import ROOT, SAMPLE_DIR
+from tests.conftest import HASH_MIN_SUPPORT, ROOT, SAMPLE_DIR
 
 DATASET = ROOT / "eval" / "datasets" / "sample.jsonl"
 DISTRACTORS = ROOT / "eval" / "datasets" / "sample-distractors.jsonl"
@@ -28,6 +28,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEWSRAG_EMBEDDER", "hash")
+        mp.setenv("NEWSRAG_MIN_SUPPORT", str(HASH_MIN_SUPPORT))  # the threshold on the fake's scale (conftest)
         mp.setenv("NEWSRAG_DATA_DIR", str(tmp / "data"))
         mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
         mp.delenv("NEWSRAG_ANSWERER", raising=False)
