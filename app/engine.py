@@ -20,7 +20,8 @@ from app.limits import check_size
 from app.settings import Settings, go_offline
 from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
 from index.chunk import Chunker
-from index.embedding.base import Embedder
+from index.embedding.base import BACKENDS, Embedder
+from index.embedding.cpu import choose_backend
 from index.embedding.factory import make_embedder
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex, KeywordStore
@@ -168,6 +169,18 @@ def check_embedder(manifest: Manifest, embedder: Embedder, data_dir: Path) -> No
                       f"Set {fix} to use this index, or ingest into a new NEWSRAG_DATA_DIR.")
 
 
+def embed_backend(setting: str, manifest: Manifest) -> str:
+    """`auto`: the backend of the index's vectors when it has some (they never mix), else the one this CPU runs
+    best (index/embedding/cpu.py)."""
+    if setting != "auto":
+        return setting
+    if manifest.count():
+        recorded = manifest.meta("embed_backend") or "torch"  # an index from before the backend was recorded
+        if recorded in BACKENDS:
+            return recorded
+    return choose_backend()
+
+
 def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 1)
 
@@ -179,10 +192,10 @@ def build_engine(settings: Settings | None = None) -> Engine:
 
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    embedder = make_embedder(settings.embedder, settings.embed_batch_size, settings.embed_backend,
-                             settings.models_dir())
-    embedder.preload()  # the model loads while Chroma and the rest are imported
     manifest = Manifest(data_dir / "manifest.sqlite")
+    embedder = make_embedder(settings.embedder, settings.embed_batch_size,
+                             embed_backend(settings.embed_backend, manifest), settings.models_dir())
+    embedder.preload()  # the model loads while Chroma and the rest are imported
     check_embedder(manifest, embedder, data_dir)
     store = ChromaStore(data_dir, settings.chroma_url)
     keyword = KeywordIndex(data_dir, manifest)
@@ -191,7 +204,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
                       settings.max_file_mb)
     # questions, passage sentences, quotes: embedded once per process, each on its own (see
     # app/answering/embed_cache.py)
-    answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
+    answering = CachedEmbedder(embedder)
     retriever = HybridRetriever(answering, store, keyword, manifest)
     reranker = RERANKERS.factory(settings.reranker)(settings, answering)
     return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import NewsragError
 from app.types import Turn
+from index.embedding.factory import vectors_key
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -119,6 +120,10 @@ def index_key(settings: Settings) -> str:
     """The settings that shape the index: a corpus ingested under other ones is another cache entry."""
     keys = {k: str(getattr(settings, k, None)) for k in ("embedder", "embed_backend", "chunk_tokens",
                                                           "chunk_overlap")}
+    vectors = vectors_key(settings.embedder, settings.embed_backend)  # "auto" resolved, and the export recipe
+    keys.update(embed_backend=vectors.get("embed_backend", keys["embed_backend"]))
+    if "recipe" in vectors:
+        keys["recipe"] = vectors["recipe"]
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:8]
 
 

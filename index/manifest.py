@@ -19,6 +19,7 @@ from index.fields import FieldError, iso_date
 from index.types import Article, Chunk, Quote
 
 SCHEMA_VERSION = "2"
+FIRST_RECIPE = "export v1"  # what the ONNX indexes built before recipes were recorded were exported with
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -138,7 +139,7 @@ class Manifest:
         """Record the embedder (model, backend, export recipe) that makes this index's vectors. Returns the recorded
         triple when a different one made the vectors already (the caller must refuse: vectors of two embedders never
         mix); an empty index adopts the new one. An index built before the backend was recorded was built with
-        torch; one built before the recipe was recorded adopts the current recipe (there was only one)."""
+        torch; an ONNX one built before the recipe was recorded was exported as "export v1" (the only recipe then)."""
         recorded = (self.meta("embed_model"), self.meta("embed_backend"), self.meta("embed_recipe"))
         if recorded == (model, backend, recipe):
             return None
@@ -149,7 +150,7 @@ class Manifest:
             if has_vectors and model_was is None:
                 model_was, backend_was = model, "torch" if model == "all-MiniLM-L6-v2" else backend
             if has_vectors and recipe_was is None:
-                recipe_was = recipe
+                recipe_was = FIRST_RECIPE if str(backend_was).startswith("onnx") else ""
             if has_vectors and (model_was, backend_was, recipe_was) != (model, backend, recipe):
                 return (str(model_was), str(backend_was), str(recipe_was))
             self.db.executemany("INSERT INTO meta (key, value) VALUES (?, ?) "

@@ -13,11 +13,12 @@ PIPELINES = {"newsrag-onnx-int8": "newsrag, ONNX INT8", "newsrag-onnx": "newsrag
 def markdown(result: dict[str, Any], plot_name: str | None) -> str:
     s, m = result["summary"], result["machine"]
     lines = [f"# newsrag bench ({s['mode']})", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mb'] // 1024} GiB, Python {m['python']}, "
+             f"Machine: {m['cpu']}, {m['cores']} cores (CPU flags: {m.get('cpu_flags', '?')}), "
+             f"{m['memory_mb'] // 1024} GiB, Python {m['python']}, "
              f"onnxruntime {m['onnxruntime']}; load average at the end {m['load_average']} (a shared machine: "
              f"compare ratios, not absolute times). {m['date']}, {s['seconds']:.0f} s.", "",
              f"Corpus: {result['corpus']}.", "",
-             "## Targets (issue 8)", "", "| what | target | measured | met |", "|---|---|---|---|"]
+             "## Targets (issues 8 and 17)", "", "| what | target | measured | met |", "|---|---|---|---|"]
     lines += [f"| {t['what']} | {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |"
               for t in result["targets"]]
     lines += ["", "## Ingest race (same articles, same run, each pipeline in a fresh process; model load apart)", "",
