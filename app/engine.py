@@ -199,7 +199,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     check_embedder(manifest, embedder, data_dir)
     store = ChromaStore(data_dir, settings.chroma_url)
     keyword = KeywordIndex(data_dir, manifest)
-    chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
+    chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap, embedder.name)
     indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,
                       settings.max_file_mb)
     # questions, passage sentences, quotes: embedded once per process, each on its own (see

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import NewsragError
+from app.progress import ProgressLog
 from app.types import Turn
 from index.embedding.factory import vectors_key
 
@@ -196,12 +197,10 @@ def open_corpus(settings: Settings, paths: list[Path], data_dir: Path | None = N
     info = {"corpus_hash": corpus, "index_key": key, "probe": probe, "corpus": [str(p) for p in paths],
             "complete": False}
     marker.write_text(json.dumps(info, indent=1), encoding="utf-8")  # an interrupted ingest resumes under it
-    from tqdm import tqdm
-
     if not quiet:
         print(f"ingesting the corpus into {data_dir} (once; later runs reuse it) ...", file=sys.stderr)
-    with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=True if quiet else None) as bar:
-        report = engine.ingest(paths, progress=bar.update)
+    with ProgressLog("eval: ingest", enabled=not quiet) as progress:
+        report = engine.ingest(paths, progress=progress)
     if not report.ok:
         raise NewsragError(f"nothing in the corpus could be ingested:\n{report.summary()}")
     info.update(articles=engine.manifest.count(), failed=len(report.failed), complete=True,

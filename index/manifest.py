@@ -6,7 +6,9 @@ Schema versions (meta `schema`): 1 (no key) as first shipped; 2 records each art
 absolute file path or the upload's name, `record`: the line or list index in it), so that a record from another
 file can never silently replace an article, and keeps dates as ISO YYYY-MM-DD. A version 1 manifest is migrated
 when opened: `record` is added (NULL marks an article indexed before origins were recorded) and dates are
-normalised (one that cannot be read becomes NULL: it would sort and filter wrongly).
+normalised (one that cannot be read becomes NULL: it would sort and filter wrongly). 3 records how each article was
+chunked (`chunking`: index/chunk.py's `Chunker.spec`; NULL for an article chunked before it was recorded, which the
+next ingest of it checks by splitting it again).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from pathlib import Path
 from index.fields import FieldError, iso_date
 from index.types import Article, Chunk, Quote
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 FIRST_RECIPE = "export v1"  # what the ONNX indexes built before recipes were recorded were exported with
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT, source TEXT, path TEXT,
-    text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP, record TEXT);
+    text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP, record TEXT, chunking TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS articles_sha ON articles(sha256);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -53,8 +55,11 @@ class Manifest:
         with Transaction(self.db):  # another process may be migrating too: look again inside the transaction
             if self.meta("schema") == SCHEMA_VERSION:
                 return
-            if "record" not in {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}:
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+            if "record" not in columns:
                 self.db.execute("ALTER TABLE articles ADD COLUMN record TEXT")
+            if "chunking" not in columns:
+                self.db.execute("ALTER TABLE articles ADD COLUMN chunking TEXT")
             for row in self.db.execute("SELECT id, date FROM articles WHERE date IS NOT NULL").fetchall():
                 try:
                     date = iso_date(row["date"])
@@ -81,6 +86,19 @@ class Manifest:
         article was indexed before origins were recorded)."""
         row = self.db.execute("SELECT path, record FROM articles WHERE id=?", (article_id,)).fetchone()
         return (row["path"], row["record"]) if row else None
+
+    def chunking(self, article_id: str) -> str | None:
+        """How the article was chunked (`Chunker.spec`); None when that was not recorded (or no such article)."""
+        row = self.db.execute("SELECT chunking FROM articles WHERE id=?", (article_id,)).fetchone()
+        return row["chunking"] if row else None
+
+    def chunk_spans(self, article_id: str) -> list[tuple[int, int]]:
+        return [(r[0], r[1]) for r in self.db.execute(
+            'SELECT start, "end" FROM chunks WHERE article_id=? ORDER BY ordinal', (article_id,))]
+
+    def chunkings(self) -> dict[str | None, int]:
+        """Articles per chunking (None: not recorded)."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT chunking, COUNT(*) FROM articles GROUP BY chunking")}
 
     def sha_owner(self, sha: str) -> str | None:
         row = self.db.execute("SELECT id FROM articles WHERE sha256=?", (sha,)).fetchone()
@@ -159,18 +177,19 @@ class Manifest:
         return None
 
     # -- writes (each one transaction) ---------------------------------------------------------------
-    def commit(self, items: list[tuple[Article, list[Chunk], list[Quote]]]) -> set[str]:
-        """Record articles with their chunks and quotes, atomically; returns the chunk ids they replaced."""
+    def commit(self, items: list[tuple[Article, list[Chunk], list[Quote]]], chunking: str | None = None) -> set[str]:
+        """Record articles with their chunks (made as `chunking` says) and quotes, atomically; returns the chunk ids
+        they replaced."""
         replaced: set[str] = set()
         with Transaction(self.db):
             for article, chunks, quotes in items:
                 replaced |= self.chunk_ids(article.id)
                 self.db.execute("DELETE FROM articles WHERE id=?", (article.id,))
                 self.db.execute(
-                    "INSERT INTO articles (id, title, date, url, source, path, record, text, sha256) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO articles (id, title, date, url, source, path, record, text, sha256, chunking) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (article.id, article.title, article.date, article.url, article.source, article.path,
-                     article.record or "", article.text, article.sha256))
+                     article.record or "", article.text, article.sha256, chunking))
                 self.db.executemany('INSERT INTO chunks (id, article_id, ordinal, start, "end") VALUES (?,?,?,?,?)',
                                     [(c.id, c.article_id, c.ordinal, c.start, c.end) for c in chunks])
                 self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
@@ -178,6 +197,10 @@ class Manifest:
                                     [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
             self._bump()
         return replaced - {c.id for _, chunks, _ in items for c in chunks}
+
+    def record_chunking(self, article_id: str, chunking: str) -> None:
+        """For an article chunked before chunking was recorded, once its chunks are found to be `chunking`'s."""
+        self.db.execute("UPDATE articles SET chunking=? WHERE id=?", (chunking, article_id))
 
     def remove(self, article_id: str) -> set[str]:
         with Transaction(self.db):
