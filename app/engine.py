@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +16,19 @@ from app.answering.embed_cache import CachedEmbedder
 from app.answering.registry import ANSWERERS, CONDENSERS, RERANKERS
 from app.answering.rerank import Passthrough, Reranker
 from app.answering.retrieve import HybridRetriever, Retriever
+from app.answering.timeframe import Scope, scope, window
 from app.errors import Busy, ConfigError, NewsragError, NotFound, NotReady
 from app.limits import check_size
 from app.settings import Settings, go_offline
 from app.types import Answer, DoneEvent, Event, NoticeEvent, Turn
 from index.chunk import Chunker
-from index.embedding.base import BACKENDS, Embedder
-from index.embedding.cpu import choose_backend
-from index.embedding.factory import make_embedder
+from index.duplicates import DuplicateGroups
+from index.embedding.base import Embedder
+from index.embedding.factory import make_embedder, resolve_backend
+from index.formats.base import MB
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex, KeywordStore
-from index.lock import IndexBusy
+from index.lock import IndexBusy, write_lock
 from index.manifest import Manifest
 from index.store import ChromaStore, Store
 from index.types import Article
@@ -35,9 +38,10 @@ class Engine:
     """question -> condense (follow-ups) -> retrieve -> rerank -> answer, and the index's ingest/remove/verify."""
 
     def __init__(self, settings: Settings, embedder: Embedder, manifest: Manifest, store: Store,
-                 keyword: KeywordStore, indexer: Indexer, retriever: Retriever, reranker: Reranker | None = None):
+                 keyword: KeywordStore, indexer: Indexer, retriever: Retriever, reranker: Reranker | None = None,
+                 groups: DuplicateGroups | None = None):
         self.settings, self.embedder, self.manifest, self.store = settings, embedder, manifest, store
-        self.keyword, self.indexer, self.retriever = keyword, indexer, retriever
+        self.keyword, self.indexer, self.retriever, self.groups = keyword, indexer, retriever, groups
         self.reranker: Reranker = reranker or Passthrough()  # no second stage unless one is given
         self._answerers: dict[str, Answerer] = {}
         self._condensers: dict[str, Condenser] = {}
@@ -59,27 +63,32 @@ class Engine:
         return self._condensers[name]
 
     def ask(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
-            k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
+            k: int | None = None, filters: dict[str, Any] | None = None, as_of: date | None = None) -> Answer:
         final: Answer | None = None
-        for event in self.ask_stream(question, history, answerer, k, filters):
+        for event in self.ask_stream(question, history, answerer, k, filters, as_of):
             if isinstance(event, DoneEvent):
                 final = event.answer
         assert final is not None, "the stream always ends with done"
         return final
 
     def ask_stream(self, question: str, history: list[Turn] | None = None, answerer: str | None = None,
-                   k: int | None = None, filters: dict[str, Any] | None = None) -> Iterator[Event]:
+                   k: int | None = None, filters: dict[str, Any] | None = None,
+                   as_of: date | None = None) -> Iterator[Event]:
+        """`as_of`: answer as of that day (default: the newest article's date, at most today)."""
         question = self._check(question, history)
         chosen = self.answerer(answerer)  # fails fast on a misconfigured answerer
         t0 = time.perf_counter()
         rewritten = self.condenser(answerer).rewrite(question, history) if history else None
         query = rewritten or question
+        when = self.scope(query, as_of, filters)
         t1 = time.perf_counter()
         k = k or self.settings.top_k
-        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, filters), k)
+        passages = self.reranker.rerank(query, self.retriever.retrieve(query, k, when.filters), k)
         t2 = time.perf_counter()
         if rewritten:
             yield NoticeEvent(text=f"Searching for: {rewritten}", rewritten_query=rewritten)
+        if when.notice:
+            yield NoticeEvent(text=when.notice)
         for event in chosen.stream(query, passages):
             if not isinstance(event, DoneEvent):
                 yield event
@@ -88,10 +97,20 @@ class Engine:
             t3 = time.perf_counter()
             answer.question = question
             answer.rewritten_query = rewritten
+            answer.as_of, answer.time_window = when.as_of.isoformat(), window(when)
+            answer.notices = [when.notice, *answer.notices] if when.notice else answer.notices
             answer.settings_hash = self.settings.fingerprint()
             answer.timings_ms = {"condense": _ms(t0, t1), "retrieve": _ms(t1, t2), "answer": _ms(t2, t3),
                                  "total": _ms(t0, t3), **answer.timings_ms}
             yield DoneEvent(answer=answer)
+
+    def scope(self, question: str, as_of: date | None = None, filters: dict[str, Any] | None = None) -> Scope:
+        """The date the question is answered as of and the retrieval filters its time words make
+        (app/answering/timeframe.py)."""
+        if as_of is None:
+            newest = self.manifest.dated()[1]
+            as_of = min(date.today(), date.fromisoformat(newest)) if newest else date.today()
+        return scope(question, as_of, filters, lambda start, end: self.manifest.dated(start, end)[0])
 
     def _check(self, question: str, history: list[Turn] | None) -> str:
         question = (question or "").strip()
@@ -109,7 +128,34 @@ class Engine:
         """`names`: the origin to record per path (uploads: the client's file name, not the temp path)."""
         check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))  # another process may have begun
         with busy_is_an_error():
-            return self.indexer.ingest(paths, progress, follow_symlinks, names)
+            report = self.indexer.ingest(paths, progress, follow_symlinks, names)
+        return self._group(report)
+
+    def _group(self, report: IngestReport) -> IngestReport:
+        """Sign and group what this ingest (or any before grouping existed) left ungrouped (index/duplicates.py)."""
+        if self.groups is not None:
+            with busy_is_an_error(), write_lock(Path(self.settings.data_dir)):
+                self.groups.refresh()
+        return report
+
+    def ingest_urls(self, urls: list[str], progress: Progress | None = None,
+                    log: Callable[[str], None] | None = None) -> IngestReport:
+        """Feeds and pages (index/remote/urls.py): fetched first, then ingested like files; a URL that fails is
+        reported and the others go in. Conditional GET state is kept only for what was committed."""
+        from index.remote.fetch import Fetcher, FetchLimits  # httpx (~0.2 s): only when URLs are ingested
+        from index.remote.urls import Gatherer, commit  # (and feedparser, trafilatura, with it)
+
+        check_embedder(self.manifest, self.embedder, Path(self.settings.data_dir))
+        s = self.settings
+        limits = FetchLimits(timeout_s=s.fetch_timeout, deadline_s=s.fetch_timeout, max_bytes=int(s.max_file_mb * MB))
+        with Fetcher(limits) as fetcher:
+            got = Gatherer(self.manifest, fetcher, log).gather(urls)
+        with busy_is_an_error():
+            report = self.indexer.ingest([], progress, items=got.items)
+        report.notes += got.notes
+        report.unchanged += [a for a in got.unchanged if a not in report.unchanged]
+        commit(self.manifest, got.pending, {*report.added, *report.updated, *report.rechunked, *report.unchanged})
+        return self._group(report)
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():
@@ -169,18 +215,6 @@ def check_embedder(manifest: Manifest, embedder: Embedder, data_dir: Path) -> No
                       f"Set {fix} to use this index, or ingest into a new NEWSRAG_DATA_DIR.")
 
 
-def embed_backend(setting: str, manifest: Manifest) -> str:
-    """`auto`: the backend of the index's vectors when it has some (they never mix), else the one this CPU runs
-    best (index/embedding/cpu.py)."""
-    if setting != "auto":
-        return setting
-    if manifest.count():
-        recorded = manifest.meta("embed_backend") or "torch"  # an index from before the backend was recorded
-        if recorded in BACKENDS:
-            return recorded
-    return choose_backend()
-
-
 def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 1)
 
@@ -194,7 +228,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     data_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(data_dir / "manifest.sqlite")
     embedder = make_embedder(settings.embedder, settings.embed_batch_size,
-                             embed_backend(settings.embed_backend, manifest), settings.models_dir())
+                             resolve_backend(settings.embed_backend, manifest), settings.models_dir())
     embedder.preload()  # the model loads while Chroma and the rest are imported
     check_embedder(manifest, embedder, data_dir)
     store = ChromaStore(data_dir, settings.chroma_url)
@@ -205,6 +239,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     # questions, passage sentences, quotes: embedded once per process, each on its own (see
     # app/answering/embed_cache.py)
     answering = CachedEmbedder(embedder)
-    retriever = HybridRetriever(answering, store, keyword, manifest)
+    groups = DuplicateGroups(manifest, settings.duplicate_threshold)
+    retriever = HybridRetriever(answering, store, keyword, manifest, groups, settings.recency_weight)
     reranker = RERANKERS.factory(settings.reranker)(settings, answering)
-    return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker)
+    return Engine(settings, answering, manifest, store, keyword, indexer, retriever, reranker, groups)

@@ -19,8 +19,18 @@ class ArticleSpan(BaseModel):
     end: int
 
 
+class ArticleRef(BaseModel):
+    """Another article carrying the same story (a syndicated copy): what the citation lists under "also in"."""
+
+    article_id: str
+    title: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+
+
 class Passage(ArticleSpan):
-    """A retrieved span of an article with the scores that ranked it."""
+    """A retrieved span of an article with the scores that ranked it; `also_in`: its near-duplicate copies."""
 
     chunk_id: str
     text: str
@@ -30,13 +40,15 @@ class Passage(ArticleSpan):
     dense: float | None = None
     keyword: float | None = None
     fused: float = 0.0
+    also_in: list[ArticleRef] = Field(default_factory=list)
 
 
 class Citation(ArticleSpan):
-    """Citation number n; `quote == article_text[start:end]` exactly."""
+    """Citation number n; `quote == article_text[start:end]` exactly; `also_in`: the story's other copies."""
 
     n: int
     quote: str
+    also_in: list[ArticleRef] = Field(default_factory=list)
 
 
 class SentenceVerdict(BaseModel):
@@ -55,17 +67,29 @@ class Turn(BaseModel):
     rewritten_query: str | None = None
 
 
+class TimeWindow(BaseModel):
+    """The dates a question was searched in: a filter (soft false) or a preference (soft true)."""
+
+    start: str | None = None
+    end: str | None = None
+    soft: bool
+    phrase: str  # the words it came from ("this week"), or "filters"
+
+
 class Answer(BaseModel):
     question: str
     text: str
     refused: bool = False
-    refusal_reason: str | None = None
+    refusal_reason: str | None = None  # why, in words a reader understands
+    refusal_score: float | None = None  # the best support reached, when too little support was why (< min_support)
     citations: list[Citation] = Field(default_factory=list)
     sentences: list[SentenceVerdict] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     answerer: str
     rewritten_query: str | None = None
     notices: list[str] = Field(default_factory=list)
+    as_of: str | None = None  # the day the question was answered as of (YYYY-MM-DD)
+    time_window: TimeWindow | None = None
     prompt_id: str | None = None
     prompt_version: str | None = None
     settings_hash: str = ""

@@ -2,6 +2,8 @@
 
     newsrag eval --dataset Q.jsonl --corpus ARTICLES.jsonl [--answerer extractive|llm] [--judge offline|llm]
                  [--k 5] [--limit N] [--distractors N] [--data-dir DIR] --out DIR [--json]
+                 [--fail-under hit@5=0.8 ...] [--fail-over false_refusal_rate=0.2 ...]
+    newsrag eval compare RUN_A RUN_B [--json]
     newsrag eval annotate --rater NAME [--import DIR/results.jsonl] [--ratings FILE]
     newsrag eval agreement [--ratings FILE] [--json]
     newsrag eval feedback-dataset [-o FILE]
@@ -29,6 +31,8 @@ EPILOG = """examples:
                --corpus ../shared/data/realtimeqa/articles.jsonl --out eval-out
   newsrag eval --dataset eval/datasets/sample.jsonl --corpus examples/articles \\
                --corpus eval/datasets/sample-distractors.jsonl --judge llm --out eval-out --json
+  newsrag eval --dataset ... --corpus ... --fail-under hit@5=0.8 --fail-under answer_contains=0.5
+  newsrag eval compare eval-out/before eval-out/after
   newsrag eval annotate --rater alice --import eval-out/results.jsonl
   newsrag eval agreement"""
 
@@ -48,6 +52,8 @@ def add_eval_parser(sub: Any) -> None:
     s.add_argument("--evidence", choices=["passage", "quote"], default="passage",
                    help="what a citation is judged against: the retrieved passage (default) or its quote")
     s.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    s.add_argument("--ignore-dates", action="store_true",
+                   help="answer every question as of the newest article, not as of its own `date`")
     s.add_argument("--split", choices=("calibration", "validation"),
                    help="only one half of the committed seeded split (tune on calibration, report both)")
     s.add_argument("--split-file", type=Path, metavar="FILE",
@@ -58,7 +64,16 @@ def add_eval_parser(sub: Any) -> None:
                    help="where the corpus is indexed (default: ~/.cache/newsrag/eval/<corpus hash>)")
     s.add_argument("--out", type=Path, metavar="DIR", help="write results.jsonl, report.md, report.html here")
     s.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    for flag, past in (("--fail-under", "below VALUE (or is not measured), e.g. hit@5=0.8"),
+                       ("--fail-over", "above VALUE (rates where lower is better), e.g. false_refusal_rate=0.2")):
+        s.add_argument(flag, action="append", default=[], metavar="METRIC=VALUE", type=threshold,
+                       help=f"exit 1 when METRIC is {past}; repeatable, or comma-separated")
     es = s.add_subparsers(dest="eval_command", metavar="ACTION")
+    c = es.add_parser("compare", help="two runs: per-metric differences with 95%% intervals, flipped questions",
+                      description=COMPARE_DOC)
+    c.add_argument("run_a", type=Path, metavar="RUN_A", help="an eval --out folder (the baseline)")
+    c.add_argument("run_b", type=Path, metavar="RUN_B", help="another one (the change)")
+    c.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
     a = es.add_parser("annotate", help="rate answers sentence by sentence in the terminal")
     a.add_argument("--rater", help="your name (stored with every rating)")
     a.add_argument("--import", dest="imports", type=Path, action="append", metavar="results.jsonl",
@@ -74,9 +89,41 @@ def add_eval_parser(sub: Any) -> None:
     f.add_argument("--output", "-o", type=Path, metavar="FILE.jsonl", help="default: standard output")
 
 
-def run(engine: Engine, args: argparse.Namespace) -> int:
-    """The handler app/cli/commands.py calls for `newsrag eval ...`."""
+COMPARE_DOC = ("Per metric: A, B, B - A and its paired bootstrap 95%% interval (marked better or worse when it "
+               "excludes 0); then the questions whose verdicts flipped. See docs/eval.md.")
+
+
+def threshold(text: str) -> list[tuple[str, float]]:
+    """`hit@5=0.8` (or several, comma-separated) as [(metric, value)], checked against the metric names."""
+    from eval.summary import METRICS
+
+    out = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, eq, value = part.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not eq or number is None or name.strip() not in METRICS:
+            raise argparse.ArgumentTypeError(f"{part!r}: expected METRIC=VALUE with METRIC one of "
+                                             f"{', '.join(METRICS)} and VALUE a number, e.g. hit@5=0.8")
+        out.append((name.strip(), number))
+    return out
+
+
+def run(engine: Engine | None, args: argparse.Namespace) -> int:
+    """The handler app/cli/commands.py calls for `newsrag eval ...` (comparing runs needs no engine: none is built,
+    so no model loads and no data dir is made)."""
     action = getattr(args, "eval_command", None)
+    if action == "compare":
+        from eval.compare import compare_command
+
+        return compare_command(args)
+    if engine is None:
+        from app.engine import build_engine
+        from app.settings import Settings
+
+        engine = build_engine(Settings())  # the CLI checked the settings already (app/settings.py:load_settings)
     if action == "annotate":
         return annotate_command(engine, args)
     if action == "agreement":
@@ -117,7 +164,7 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         evaluated.answerer(args.answerer)  # a misconfigured answerer fails now, not per question
     indexed = {a["id"] for a in evaluated.articles()}
     gold = {g for q in questions for g in q.gold_article_ids}
-    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence)
+    cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence, dated=not args.ignore_dates)
     records = run_with_bar(evaluated, questions, judge, cfg, quiet=quiet)
     run_info = {"dataset": str(args.dataset), "corpus": ", ".join(map(str, args.corpus)),
                 "corpus_hash": info["corpus_hash"][:16], "articles": info["articles"],
@@ -128,6 +175,7 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         run_info["distractors"] = args.distractors
     if args.split:
         run_info["split"] = args.split
+    run_info["as_of"] = "newest article" if args.ignore_dates else "each question's date"
     summary = summarise(records, run_info, {"name": judge.name, "calls": judge.calls, "failures": judge.failures})
     command = "newsrag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["eval"] \
         else "newsrag eval (called in-process)"
@@ -138,7 +186,9 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(render_summary(summary))
-    return 0
+    from eval.compare import check_thresholds
+
+    return check_thresholds(summary, args.fail_under, args.fail_over)
 
 
 def render_summary(summary: dict[str, Any]) -> str:
@@ -197,4 +247,4 @@ def feedback_command(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = PluginCommand("eval", needs_engine=True, add_parser=add_eval_parser, run=run)  # pyproject entry point
+COMMAND = PluginCommand("eval", needs_engine=False, add_parser=add_eval_parser, run=run)  # pyproject entry point

@@ -13,7 +13,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import Any
+
+from app.answering.timeframe import parse
 
 HIT_KS = (1, 3, 5, 10)
 DEPTH = 10  # retrieval depth for hit@k and mrr@10
@@ -81,16 +84,22 @@ class Stat:
     judge_failures: int = 0  # items the judge could not score: not in n, reported beside it
     lower: float | None = None  # bounds when judge failures are counted as failing / passing
     upper: float | None = None
+    ci95: list[float] | None = None  # bootstrap 95% interval over the questions (eval/summary.py)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if not self.judge_failures and self.lower is None:
             out = {"value": self.value, "n": self.n}
+        if self.ci95 is None:
+            out.pop("ci95", None)
+        else:
+            out["ci95"] = self.ci95
         return out
 
     def show(self, digits: int = 3) -> str:
         value = "n/a" if self.value is None else f"{self.value:.{digits}f}"
-        text = f"{value} (n={self.n})"
+        ci = f" [{self.ci95[0]:.{digits}f}-{self.ci95[1]:.{digits}f}]" if self.ci95 else ""
+        text = f"{value}{ci} (n={self.n})"
         if self.judge_failures:
             text += f", {self.judge_failures} judge failures"
             if self.lower is not None and self.upper is not None:
@@ -121,3 +130,30 @@ def percentile(values: Sequence[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+# -- time ----------------------------------------------------------------------------------------------------
+STALE_DAYS = 14  # a "this week" answer citing an article older than this before the asking day cites an old event
+RECENT_DAYS = 14  # a question is about now when its soft window ends at most this long before the asking day
+
+
+def question_day(q: Any) -> date | None:
+    """The day a question was asked (its `date`: RealTime QA's week), if it has a readable one."""
+    try:
+        return date.fromisoformat(str(q.extra.get("date"))[:10])
+    except ValueError:
+        return None
+
+
+def stale_answer(question: str, day: date, answer: Any) -> bool | None:
+    """For a question about now ("this week", "recently", "today"): does the answer's first citation come from an
+    article dated more than STALE_DAYS before the asking day? None when the question is not about now, or the
+    answer cites nothing dated."""
+    frame = parse(question, day)
+    if frame is None or not frame.soft or not frame.end or frame.end < day - timedelta(days=RECENT_DAYS):
+        return None
+    cited = (answer.citations[0].date or "") if answer and not answer.refused and answer.citations else ""
+    try:
+        return date.fromisoformat(cited[:10]) < day - timedelta(days=STALE_DAYS)
+    except ValueError:
+        return None

@@ -1,5 +1,8 @@
 """Write a run to `--out DIR`: results.jsonl (every question with its Answer, verdicts and reasons),
-summary.json, report.md and report.html (plots embedded as base64 PNGs; the PNGs also go in DIR/plots/)."""
+summary.json, report.md and report.html (plots embedded as base64 PNGs; the PNGs also go in DIR/plots/).
+
+Both reports give every metric with its n and bootstrap 95% interval, the failures with why, and the table of every
+question (eval/question_table.py; filterable in report.html)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 
 from eval.metrics import Stat
 from eval.plots import make_plots
+from eval.question_table import html_table, markdown_table, question_rows
 from eval.summary import ANSWER, JUDGED, RETRIEVAL, stats_from_summary
 
 SECTIONS = [("Retrieval (gold articles)", RETRIEVAL), ("Answers", ANSWER), ("Faithfulness and citations", JUDGED)]
@@ -44,6 +48,8 @@ def _metric_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if s is None:
                 continue
             value = "n/a" if s.value is None else f"{s.value:.3f}"
+            if s.ci95:
+                value += f" [{s.ci95[0]:.3f}, {s.ci95[1]:.3f}]"
             note = ""
             if s.judge_failures:
                 note = f"{s.judge_failures} judge failures (bounds {s.lower:.3f}-{s.upper:.3f})" \
@@ -64,7 +70,8 @@ def markdown(summary: dict[str, Any], records: list[dict[str, Any]], plots: list
              f"| questions | {summary['questions']} (errors: {summary['errors']}) |",
              f"| judge | {summary['judge']['name']}: {summary['judge']['calls']} calls, "
              f"{summary['judge']['failures']} failures |", "",
-             "## Metrics", "", "| metric | value | n |", "|---|---|---|"]
+             "## Metrics", "", "Each value with its bootstrap 95% interval over the questions [low, high].", "",
+             "| metric | value [95% CI] | n |", "|---|---|---|"]
     lines += [f"| **{sec}** | | |" if row is None else "| {} | {} | {} |".format(*row)
               for sec, row in _sectioned(summary)]
     lines += ["", "Counts: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()), "",
@@ -79,6 +86,7 @@ def markdown(summary: dict[str, Any], records: list[dict[str, Any]], plots: list
         cells = [_short(row[c]).replace("|", "\\|") for c in ("id", "question", "failures", "gold", "gold rank",
                                                                "answer", "why")]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *markdown_table(question_rows(records), _short)]
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +103,8 @@ def _sectioned(summary: dict[str, Any]) -> Iterator[tuple[str, tuple[str, str, s
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;
 vertical-align:top;text-align:left}th{background:#f2f2f2}code{background:#f5f5f5;padding:2px 4px}
-.sec td{background:#fafafa;font-weight:bold}img{max-width:100%;margin:.5em 0}"""
+.sec td{background:#fafafa;font-weight:bold}img{max-width:100%;margin:.5em 0}
+.filters select,.filters input{font:inherit;padding:2px 4px}#nr-qsearch{width:18em}"""
 
 
 def html_report(summary: dict[str, Any], records: list[dict[str, Any]], plots: dict[str, bytes],
@@ -108,7 +117,8 @@ def html_report(summary: dict[str, Any], records: list[dict[str, Any]], plots: d
     judge = summary["judge"]
     parts.append(f"<tr><th>questions</th><td>{summary['questions']} (errors: {summary['errors']})</td></tr>"
                  f"<tr><th>judge</th><td>{e(judge['name'])}: {judge['calls']} calls, {judge['failures']} failures"
-                 "</td></tr></table><h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>n</th></tr>")
+                 "</td></tr></table><h2>Metrics</h2><p>Each value with its bootstrap 95% interval over the questions "
+                 "[low, high].</p><table><tr><th>metric</th><th>value [95% CI]</th><th>n</th></tr>")
     parts += [f"<tr class='sec'><td colspan='3'>{e(sec)}</td></tr>" if row is None else
               f"<tr><td>{e(row[0])}</td><td>{row[1]}</td><td>{e(row[2])}</td></tr>" for sec, row in _sectioned(summary)]
     parts.append("</table><p>Counts: " + e(", ".join(f"{k} {v}" for k, v in summary["counts"].items())) + "</p>")
@@ -125,7 +135,9 @@ def html_report(summary: dict[str, Any], records: list[dict[str, Any]], plots: d
     parts.append(f"<h2>Failures ({len(rows)} of {len(records)} questions)</h2><table><tr>"
                  + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
     parts += ["<tr>" + "".join(f"<td>{e(_short(row[c], 300))}</td>" for c in cols) + "</tr>" for row in rows]
-    parts.append("</table></body></html>")
+    parts.append("</table>")
+    parts.append(html_table(question_rows(records), _short))
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 

@@ -15,7 +15,18 @@ from app.errors import NewsragError
 from app.quality.citations import Evidence, answer_scores, judge_claims
 from app.quality.judges import CountingJudge
 from eval.dataset import Question
-from eval.metrics import DEPTH, HIT_KS, answer_contains, first_gold_rank, hit_at, mrr_at, recall_at, token_f1
+from eval.metrics import (
+    DEPTH,
+    HIT_KS,
+    answer_contains,
+    first_gold_rank,
+    hit_at,
+    mrr_at,
+    question_day,
+    recall_at,
+    stale_answer,
+    token_f1,
+)
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -29,6 +40,7 @@ class EvalConfig:
     answerer: str | None = None  # None: the engine's setting
     k: int | None = None  # None: NEWSRAG_TOP_K
     evidence: Evidence = "passage"
+    dated: bool = True  # each question answered as of its `date` (RealTime QA's week); False: the newest article's
 
 
 def score_question(engine: Engine, q: Question, judge: CountingJudge, cfg: EvalConfig) -> dict[str, Any]:
@@ -36,15 +48,18 @@ def score_question(engine: Engine, q: Question, judge: CountingJudge, cfg: EvalC
                               "gold_article_ids": q.gold_article_ids, "extra": q.extra,
                               "history": [t.model_dump() for t in q.history]}
     answer: Answer | None = None
+    day = question_day(q)
     try:
-        answer = engine.ask(q.question, q.history or None, cfg.answerer, cfg.k)
+        answer = engine.ask(q.question, q.history or None, cfg.answerer, cfg.k, as_of=day if cfg.dated else None)
         query = answer.rewritten_query or q.question
         k = cfg.k or engine.settings.top_k
-        ranked = [p.article_id for p in engine.retriever.retrieve(query, max(DEPTH, k))][:DEPTH]
+        scoped = engine.scope(query, day if cfg.dated else None).filters  # as the answer was retrieved
+        ranked = [p.article_id for p in engine.retriever.retrieve(query, max(DEPTH, k), scoped)][:DEPTH]
     except NewsragError as exc:
         record["error"] = str(exc)
         ranked = []
     record["answer"] = answer.model_dump() if answer else None
+    record["stale"] = stale_answer(q.question, day, answer) if day else None
     seen = [p.article_id for p in answer.passages] if answer else []
     if q.gold_article_ids:
         gold = q.gold_article_ids

@@ -32,8 +32,10 @@ def client_opened(path: Path) -> None:
         _readers[path.resolve()] = None
 
 
-def reader_query(path: Path, collection: str, vector: np.ndarray, k: int) -> tuple[list[str], list[float]] | None:
-    """(ids, cosine distances) of the k nearest chunks, or None when the caller should ask the client."""
+def reader_query(path: Path, collection: str, vector: np.ndarray, k: int,
+                 among: list[str] | None = None) -> tuple[list[str], list[float]] | None:
+    """(ids, cosine distances) of the k nearest chunks (of `among`, when given), or None when the caller should ask
+    the client."""
     key = path.resolve()
     with _lock:
         if key not in _readers:
@@ -42,7 +44,7 @@ def reader_query(path: Path, collection: str, vector: np.ndarray, k: int) -> tup
     if reader is None:
         return None
     bindings, collection_id = reader
-    result = bindings.query(collection_id, None, [vector], k, None, None, ["distances"], TENANT, DATABASE)
+    result = bindings.query(collection_id, among, [vector], k, None, None, ["distances"], TENANT, DATABASE)
     return list(result.ids[0]), [float(d) for d in result.distances[0]]
 
 

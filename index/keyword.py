@@ -26,7 +26,7 @@ from index.text import tokens
 class KeywordStore(Protocol):
     """The keyword index the indexer keeps in step with the manifest and the retriever queries."""
 
-    def query(self, text: str, k: int) -> list[tuple[str, float]]: ...
+    def query(self, text: str, k: int, among: set[str] | None = None) -> list[tuple[str, float]]: ...
     def rebuild(self) -> None: ...
     def stored_ids(self) -> list[str] | None: ...
     def load(self) -> None: ...
@@ -114,13 +114,15 @@ class KeywordIndex:
             if self._generation < 0 and not self._load(None):  # or (none on disk yet) one built in memory
                 self._bm25, self._ids, self._generation = self._build()
 
-    def query(self, text: str, k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) best first; only chunks with a positive score."""
+    def query(self, text: str, k: int, among: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) best first; only chunks with a positive score; `among`: only these chunks (a
+        filter inside the search: bm25s's weight mask, so that k still come back)."""
         self._ensure()
         query = tokens(text)
-        if self._bm25 is None or not query:
+        if self._bm25 is None or not query or among == set():
             return []
         k = min(k, len(self._ids))
-        docs, scores = self._bm25.retrieve([query], k=k, show_progress=False)
+        mask = None if among is None else np.fromiter((i in among for i in self._ids), bool, len(self._ids))
+        docs, scores = self._bm25.retrieve([query], k=k, show_progress=False, weight_mask=mask)
         return [(self._ids[int(d)], float(s)) for d, s in zip(np.ravel(docs), np.ravel(scores), strict=True)
                 if s > 0]

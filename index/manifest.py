@@ -1,6 +1,11 @@
 """The manifest (SQLite): the source of truth for which articles, chunks and quotes are indexed.
 
+Long because it is the one module that speaks SQL to the manifest's tables (articles, chunks, quotes, fetches,
+meta): every read, write and migration of them is here, in one transaction discipline.
+
 Chroma and the keyword index are derived from it: chunk ids not in the manifest are orphans and get removed.
+It also keeps what fetching URLs needs next time (`fetches`: ETag, Last-Modified; index/remote/urls.py) and the
+near-duplicate groups (`near_duplicates`, owned by index/duplicates.py).
 
 Schema versions (meta `schema`): 1 (no key) as first shipped; 2 records each article's origin (`path`: the
 absolute file path or the upload's name, `record`: the line or list index in it), so that a record from another
@@ -28,6 +33,7 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT, source TEXT, path TEXT,
     text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP, record TEXT, chunking TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS articles_sha ON articles(sha256);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
@@ -37,6 +43,9 @@ CREATE TABLE IF NOT EXISTS quotes (
     verb TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fetches (
+    url TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, last_modified TEXT, title TEXT, article_id TEXT,
+    fetched_at TEXT DEFAULT CURRENT_TIMESTAMP);
 """
 
 
@@ -137,11 +146,38 @@ class Manifest:
                                ids).fetchall() if ids else []
         return {r["id"]: r for r in rows}
 
+    def chunks_matching(self, filters: dict) -> tuple[set[str], int]:
+        """(ids of the chunks whose article passes `filters`, how many chunks there are in all). Filters: `source`,
+        `article_ids`, `date_from`/`date_to` (an undated article fails them), `as_of` (an article dated after it
+        fails; an undated one passes)."""
+        where, args = [], []
+        for key, clause in (("source", "a.source = ?"), ("date_from", "a.date >= ?"), ("date_to", "a.date <= ?"),
+                            ("as_of", "(a.date IS NULL OR a.date <= ?)")):
+            if filters.get(key):
+                where.append(clause)
+                args.append(str(filters[key]))
+        if filters.get("article_ids"):
+            where.append(f"a.id IN ({','.join('?' * len(filters['article_ids']))})")
+            args += list(filters["article_ids"])
+        rows = self.db.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE "
+                               + (" AND ".join(where) or "1"), args)
+        return {r[0] for r in rows}, self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def dated(self, start: str | None = None, end: str | None = None) -> tuple[int, str | None]:
+        """(how many articles are dated within [start, end], the newest such date)."""
+        row = self.db.execute("SELECT COUNT(*), MAX(date) FROM articles WHERE date IS NOT NULL AND date >= ? AND "
+                              "date <= ?", (start or "0000", end or "9999")).fetchone()
+        return int(row[0]), row[1]
+
     def quotes_by(self, surname: str) -> list[Quote]:
         rows = self.db.execute(
             'SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
             "JOIN articles a ON a.id = q.article_id WHERE q.speaker LIKE ? COLLATE NOCASE", (f"%{surname}",))
         return [Quote(**dict(r)) for r in rows]
+
+    def fetch_state(self, url: str) -> sqlite3.Row | None:
+        """What the last fetch of `url` left (index/remote/urls.py): kind, etag, last_modified, title, article_id."""
+        return self.db.execute("SELECT * FROM fetches WHERE url=?", (url,)).fetchone()
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -201,6 +237,14 @@ class Manifest:
     def record_chunking(self, article_id: str, chunking: str) -> None:
         """For an article chunked before chunking was recorded, once its chunks are found to be `chunking`'s."""
         self.db.execute("UPDATE articles SET chunking=? WHERE id=?", (chunking, article_id))
+
+    def save_fetch(self, url: str, kind: str, etag: str | None, last_modified: str | None, title: str | None,
+                   article_id: str | None) -> None:
+        self.db.execute("INSERT INTO fetches (url, kind, etag, last_modified, title, article_id) VALUES (?,?,?,?,?,?) "
+                        "ON CONFLICT(url) DO UPDATE SET kind=excluded.kind, etag=excluded.etag, "
+                        "last_modified=excluded.last_modified, title=coalesce(excluded.title, title), "
+                        "article_id=excluded.article_id, fetched_at=CURRENT_TIMESTAMP",
+                        (url, kind, etag, last_modified, title, article_id))
 
     def remove(self, article_id: str) -> set[str]:
         with Transaction(self.db):

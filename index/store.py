@@ -32,7 +32,7 @@ class Store(Protocol):
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None: ...
     def delete(self, ids: set[str] | list[str]) -> None: ...
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
+    def query(self, vector: np.ndarray, k: int, among: list[str] | None = None) -> list[tuple[str, float]]: ...
     def ids(self) -> set[str]: ...
     def count(self) -> int: ...
 
@@ -103,14 +103,16 @@ class ChromaStore:
         for i in range(0, len(ids), DELETE_BATCH):
             self.collection.delete(ids=ids[i:i + DELETE_BATCH])
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) best first (fewer than k when the collection is smaller)."""
-        if k <= 0:
+    def query(self, vector: np.ndarray, k: int, among: list[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first (fewer than k when the collection is smaller); `among`: search
+        only these chunks (a filter applied inside the search, so that k still come back)."""
+        if k <= 0 or among == []:
             return []
         vector = np.asarray(vector, dtype=np.float32)
-        found = None if self.url or self._client is not None else reader_query(self.path, COLLECTION, vector, k)
+        found = None if self.url or self._client is not None else reader_query(self.path, COLLECTION, vector, k,
+                                                                                among)
         if found is None:
-            result = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+            result = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"], ids=among)
             found = (result["ids"][0], result["distances"][0])
         # cosine space: distance = 1 - cosine
         return [(i, 1.0 - float(d)) for i, d in zip(*found, strict=True)]

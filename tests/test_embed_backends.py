@@ -149,8 +149,8 @@ def test_memoised_word_pieces_equal_the_tokenizer() -> None:
 
 
 def test_auto_backend_follows_the_cpu_and_an_index_keeps_its_own(tmp_path: Path) -> None:
-    from app.engine import embed_backend
     from index.embedding.cpu import choose_backend, cpu_flags
+    from index.embedding.factory import resolve_backend as embed_backend
 
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 fma\n")

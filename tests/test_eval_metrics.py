@@ -184,7 +184,8 @@ def test_judge_failure_is_counted_not_scored() -> None:
     record = {"id": "x", "verdicts": {"refused": False}, "claims": [c.as_dict() for c in claims],
               "judge_failures": 1, "answer": {"refused": False, "timings_ms": {}}, **scores}
     summary = summarise([record], {}, {"name": "words", "calls": 2, "failures": 1})
-    assert summary["faithfulness"] == {"value": 1.0, "n": 1, "judge_failures": 1, "lower": 0.5, "upper": 1.0}
+    assert summary["faithfulness"] == {"value": 1.0, "n": 1, "judge_failures": 1, "lower": 0.5, "upper": 1.0,
+                                       "ci95": [1.0, 1.0]}  # one judged claim: the resamples agree
     assert summary["citation_recall"]["value"] is None and summary["citation_recall"]["judge_failures"] == 1
     text = json.dumps(summary)
     assert "NaN" not in text and not any(isinstance(v, float) and math.isnan(v) for v in summary.values())

@@ -139,10 +139,11 @@ def test_evaluate_tab(sample_engine: Any, tmp_path: Path) -> None:
     assert act.load_next("erin")[-1].startswith("Nothing left to rate")
     view = act.ask("What did Kerry say about Assad?", "erin", request_from())
     iid, header, html = view[0], view[1], view[2]
-    assert iid and "Kerry" in header and "<blockquote>" in html
+    assert iid and "Kerry" in header and "Kerry" in html
     n = len(store.item(iid)["claims"])
-    radios = view[3:3 + MAX_SENTENCES]
-    assert [r["visible"] for r in radios] == [i < n for i in range(MAX_SENTENCES)]
+    rows, sentences = view[3:3 + MAX_SENTENCES], view[3 + MAX_SENTENCES:3 + 2 * MAX_SENTENCES]
+    assert [r["visible"] for r in rows] == [i < n for i in range(MAX_SENTENCES)]
+    assert "<blockquote" in sentences[0]["value"]  # the passage the sentence cites, beside its rating
     labels = ["supported"] * n + [None] * (MAX_SENTENCES - n)
     assert "Please rate whether" in act.save(request_from(), iid, "erin", *labels, None, "")[-1]
     saved = act.save(request_from(), iid, "erin", *labels, "yes", "fine")

@@ -112,7 +112,7 @@ def test_web_upload_shows_rate_and_eta_and_logs_lines(tmp_path: Path, capsys: py
     def bar(value: Any, **kwargs: Any) -> None:  # what Gradio's progress bar would be given
         shown.append((value, kwargs))
 
-    summary, _ = act.ingest([str(_feed(tmp_path / "upload", 300))], request_from(), progress=bar)  # type: ignore
+    summary, *_ = act.ingest([str(_feed(tmp_path / "upload", 300))], request_from(), progress=bar)  # type: ignore
     assert summary.startswith("added 300")
     described = [kw["desc"] for value, kw in shown if isinstance(value, tuple)]
     assert described and all("articles/s" in d and "ETA" in d for d in described)

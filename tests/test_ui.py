@@ -141,9 +141,9 @@ def test_refusal_is_formatted_as_a_refusal_not_an_answer() -> None:
                refusal_reason="no passage mentions <Lavrov>.")
     html = answer_html(a, 0)
     assert 'class="nr-refusal"' in html and "No answer in the indexed articles" in html
-    assert "no passage mentions &lt;Lavrov&gt;." in html
+    assert "No passage mentions &lt;Lavrov&gt;." in html  # the reason as a sentence
     assert "nr-answer" not in html and "nr-cite" not in html
-    assert "no passage supports" in answer_html(answer(text="no passage supports it", refused=True), 0)
+    assert "No passage supports it" in answer_html(answer(text="no passage supports it", refused=True), 0)
     assert "No sources" in turn_sources_html(a, 0, {})
 
 

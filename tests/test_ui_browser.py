@@ -147,12 +147,30 @@ def test_cited_answer_follow_up_and_refusal(browser: Any, ui: dict[str, Any]) ->
     refusal = page.locator("#nr-chat .bot-row").last.locator(".nr-refusal")
     assert refusal.count() == 1 and "No answer in the indexed articles" in refusal.inner_text()
     assert "nr-answer" not in reply and "nr-cite" not in reply
-    styles = refusal.evaluate("e => [getComputedStyle(e).borderStyle, getComputedStyle(e).backgroundColor]")
-    assert styles[0] == "dashed" and styles[1] not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert refusal.locator(".nr-refusal-reason").inner_text() == "No retrieved passage answers it closely enough."
+    # a notice to read, not a greyed-out box that looks disabled: solid, coloured, its text in strong contrast
+    look = refusal.evaluate(CONTRAST_JS)
+    assert look["border"] == "solid" and look["background"] not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert min(look["contrast"]) >= 7 and look["opacity"] == "1" and "italic" not in look["fontStyle"], look
+    page.screenshot(path=str(ARTEFACTS / "refusal.png"))
     # an earlier answer's [1] still finds its card, folded under the newer answers
     page.locator('#nr-chat a.nr-cite[href="#src-0-1"]').click()
     page.wait_for_selector("#src-0-1.nr-selected")
     assert page.locator("#src-0-1").is_visible()
+
+
+# The refusal box's look: its border, background, and the contrast (WCAG) of its title and reason on the background.
+CONTRAST_JS = """e => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126*r + 0.7152*g + 0.0722*b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const s = getComputedStyle(e), bg = s.backgroundColor;
+  const parts = [...e.querySelectorAll('.nr-refusal-title, .nr-refusal-reason')];
+  return {border: s.borderStyle, background: bg, opacity: s.opacity,
+          fontStyle: parts.map(p => getComputedStyle(p).fontStyle).join(' '),
+          contrast: parts.map(p => ratio(getComputedStyle(p).color, bg))};
+}"""
 
 
 def test_errors_are_friendly_and_the_answerer_control_works(browser: Any, ui: dict[str, Any]) -> None:
@@ -203,9 +221,22 @@ def test_evaluate_tab_rater_marks_each_sentence_and_the_answer(browser: Any, ui:
     page.fill("#nr-eval-rater textarea", "dana")
     page.fill("#nr-eval-question textarea", KERRY)
     page.click("#nr-eval-ask")
-    page.wait_for_selector("#nr-eval-claims blockquote")
+    page.wait_for_selector("#nr-eval-claim1 .nr-eval-claim blockquote mark")
     assert "Kerry" in page.inner_text("#nr-eval-claims")
     item = ui["ratings"].items()[-1]
+    # beside each sentence: the passage it cites, the cited words marked, and who says them; the rating next to it
+    claim, rating = page.locator("#nr-eval-claim1"), page.locator("#nr-eval-s1")
+    assert "Speaker: John Kerry, US secretary" in claim.inner_text()
+    quote = item["answer"]["citations"][0]["quote"]
+    assert " ".join(claim.locator("mark").inner_text().split()) == " ".join(quote.split())
+    passage = claim.locator("blockquote").inner_text()
+    assert len(passage) > len(claim.locator("mark").inner_text()) + 100, "the passage around the quote is shown"
+    left, right = claim.bounding_box(), rating.bounding_box()
+    assert right["x"] >= left["x"] + left["width"] - 1, "the rating control sits to the right of its sentence"
+    assert right["y"] < left["y"] + left["height"] and left["y"] < right["y"] + right["height"]
+    assert page.locator("#nr-eval-row2").is_hidden() or len(item["claims"]) > 1
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "evaluate.png"), full_page=True)
     for i in range(len(item["claims"])):
         page.locator(f"#nr-eval-s{i + 1}").get_by_label("supported", exact=True).check()
     page.click("#nr-eval-save")  # the answer verdict is missing: nothing is saved, the rater is told
@@ -228,17 +259,35 @@ def test_articles_tab_upload_list_and_remove(browser: Any, ui: dict[str, Any]) -
     page = open_page(browser, ui)
     page.get_by_role("tab", name="Articles").click()
     page.wait_for_selector("#nr-table span.text:text('russian-airstrikes-in-syria')")
+    total = len(ui["engine"].articles())
+    page.wait_for_function(f"document.querySelector('#nr-count').innerText.includes('{total} articles indexed')")
+    # no header wraps: each fits its column on one line ("chunks" used to take two)
+    heads = page.evaluate("""() => [...document.querySelectorAll('#nr-table th')].map(th =>
+        [th.innerText.trim(), th.getBoundingClientRect().height, th.scrollWidth <= th.clientWidth])""")
+    assert [h[0] for h in heads] == ["id", "date", "source", "chunks", "title"]
+    assert len({round(h[1]) for h in heads}) == 1 and all(h[2] for h in heads), heads
+    page.locator("#nr-table span.text", has_text="russian-airstrikes-in-syria").first.click()
+    page.wait_for_function("document.querySelector('#nr-preview').innerText.includes('Amateur videos posted')")
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "articles.png"))
     page.set_input_files("#nr-files input[type=file]", [str(upload / "harbour.txt"), str(upload / "broken.bin")])
     page.wait_for_selector('#nr-files td.filename[aria-label="broken.bin"]')
     page.click("#nr-add")
     page.wait_for_function("document.querySelector('#nr-report textarea').value.includes('added')")
     report = page.input_value("#nr-report textarea")
     assert report.startswith("added 1, updated 0, unchanged 0, failed 1") and "failed: broken.bin:" in report
-    page.locator("#nr-table span.text", has_text="harbour").first.click()
-    page.wait_for_function("document.querySelector('#nr-remove-id textarea').value === 'harbour'")
+    page.wait_for_function(f"document.querySelector('#nr-count').innerText.includes('{total + 1} articles')")
+    page.fill("#nr-search input", "HARBOUR")  # search: the table and the count follow as one types
+    page.wait_for_function(f"document.querySelector('#nr-count').innerText.includes('1 of {total + 1} articles')")
+    page.wait_for_function("!document.querySelector('#nr-table').innerText.includes('russian-airstrikes')")
+    page.locator("#nr-table span.text", has_text="harbour").first.click()  # a click selects and previews it
+    page.wait_for_function("document.querySelector('#nr-preview').innerText.includes('the new pier opens on Friday')")
+    assert page.input_value("#nr-remove-id input, #nr-remove-id textarea") == "harbour"
+    assert not page.locator("#nr-remove-id input, #nr-remove-id textarea").is_editable()  # removal by click only
     page.click("#nr-remove")
     page.wait_for_function("document.querySelector('#nr-removed').innerText.includes('removed harbour')")
     page.wait_for_function("!document.querySelector('#nr-table').innerText.includes('Harbour news')")
+    page.wait_for_function(f"document.querySelector('#nr-count').innerText.includes('0 of {total} articles')")
 
 
 def test_phone_width(browser: Any, ui: dict[str, Any]) -> None:
@@ -334,7 +383,8 @@ def test_articles_tab_is_read_only_from_another_machine_until_the_token_is_given
             assert page.input_value("#nr-report textarea").startswith("added 1")
             page.reload()  # the session keeps the token
             page.get_by_role("tab", name="Articles").click()
-            page.fill("#nr-remove-id textarea", "harbour")
+            page.locator("#nr-table span.text", has_text="harbour").first.click()
+            page.wait_for_function("document.querySelector('#nr-preview').innerText.includes('Harbour news')")
             page.click("#nr-remove")
             page.wait_for_function("document.querySelector('#nr-removed').innerText.includes('removed harbour')")
             page.close()

@@ -101,14 +101,22 @@ def test_articles_ingest_list_and_remove(act: UIActions, tmp_path: Path) -> None
     upload.mkdir()
     (upload / "harbour.txt").write_text("Harbour news\n\nThe harbour master said the pier opens on Friday.\n")
     (upload / "bad.bin").write_bytes(b"\x00\xff")
-    summary, rows = act.ingest([str(upload / "harbour.txt"), str(upload / "bad.bin")], request_from())
+    summary, count, rows = act.ingest([str(upload / "harbour.txt"), str(upload / "bad.bin")], request_from())
     assert summary.startswith("added 1, updated 0, unchanged 0, failed 1")
     assert "  failed: bad.bin: " in summary and str(upload) not in summary
-    assert "harbour" in [r[0] for r in rows]
+    assert "harbour" in [r[0] for r in rows] and count == "**2 articles** indexed"
     assert act.ingest([], request_from())[0].startswith("Choose one or more files")
-    message, rows = act.remove("harbour", request_from())
-    assert message == "removed harbour" and "harbour" not in [r[0] for r in rows]
+    count, rows = act.list_articles("HARBOUR news")  # every word, in any case, in the id, title, source or date
+    assert [r[0] for r in rows] == ["harbour"] and count == "**1 of 2 articles** match “HARBOUR news”"
+    assert act.list_articles("nothing like this")[1] == []
+    preview = act.preview("harbour")  # what a click on its row shows
+    assert "Harbour news" in preview and "the pier opens on Friday" in preview
+    assert "characters, 1 chunk<" in preview
+    message, count, rows, selected, preview = act.remove("harbour", request_from(), "harbour")
+    assert message == "removed harbour" and rows == [] and count.startswith("**0 of 1 article**")
+    assert selected == "" and "Click an article" in preview
     assert act.remove("harbour", request_from())[0].startswith("error: No article with id 'harbour'")
+    assert act.remove("", request_from())[0] == "Click the article to remove in the table first."
 
 
 def test_an_edited_file_uploaded_again_is_an_update_not_a_conflict(act: UIActions, tmp_path: Path) -> None:
@@ -118,7 +126,7 @@ def test_an_edited_file_uploaded_again_is_an_update_not_a_conflict(act: UIAction
         folder.mkdir()
         (folder / "pier.txt").write_text(f"Pier news\n\nThe harbour master said the new pier opens on {when}.\n")
     assert act.ingest([str(first / "pier.txt")], request_from())[0].startswith("added 1")
-    summary, _ = act.ingest([str(second / "pier.txt")], request_from())
+    summary, *_ = act.ingest([str(second / "pier.txt")], request_from())
     assert summary.startswith("added 0, updated 1"), summary
     assert "conflict" not in summary
     act.remove("pier", request_from())

@@ -99,13 +99,13 @@ def test_ui_add_and_remove_follow_the_api_rule(engine: Engine, sink: FeedbackSto
     act = UIActions(engine, sink)  # no token set: writes only from this machine
     for request in (request_from(REMOTE), request_from(host="attacker.example:7860"),
                     request_from(origin="https://evil.example")):
-        summary, _ = act.ingest([story(tmp_path)], request)
+        summary, *_ = act.ingest([story(tmp_path)], request)
         assert summary.startswith("error: Read-only: articles can be added or removed only from the server's own")
         note, token_row, upload_box, removal = act.articles_access(request)
         assert note["visible"] and note["value"] == LOCAL_ONLY and not token_row["visible"]
         assert not upload_box["visible"] and not removal["visible"]
     assert engine.articles() == []
-    summary, rows = act.ingest([story(tmp_path)], request_from())
+    summary, _, rows = act.ingest([story(tmp_path)], request_from())
     assert summary.startswith("added 1") and [r[0] for r in rows] == ["harbour"]
     assert act.articles_access(request_from())[2]["visible"]
     assert act.remove("harbour", request_from(REMOTE))[0].startswith("error: Read-only")
@@ -131,9 +131,12 @@ def test_requests_before_the_warm_up_get_503_with_retry_after(sample_engine: Eng
     c = TestClient(create_app(sample_engine, sample_engine.settings, startup=startup),
                    base_url="http://127.0.0.1:7860", client=(LOOPBACK, 50000))
     chat = {"model": "newsrag", "messages": [{"role": "user", "content": KERRY}]}
-    for r in (c.get("/readyz"), c.post("/api/ask", json={"question": KERRY}),
-              c.post("/v1/chat/completions", json=chat), c.delete("/api/articles/x")):
+    for r in (c.get("/readyz"), c.post("/api/ask", json={"question": KERRY}), c.delete("/api/articles/x")):
         assert r.status_code == 503 and r.json() == {"error": STARTING} and r.headers["retry-after"] == "2"
+    r = c.post("/v1/chat/completions", json=chat)  # OpenAI's shape, as everywhere under /v1
+    assert r.status_code == 503 and r.headers["retry-after"] == "2"
+    assert r.json() == {"error": {"message": STARTING, "type": "server_error", "param": None,
+                                  "code": "service_unavailable"}}
     assert c.get("/healthz").status_code == 200 and c.get("/widget.js").status_code == 200
     act = UIActions(sample_engine, sink, dataclasses.replace(UIAccess.standalone(sample_engine.settings),
                                                              startup=startup))
@@ -220,14 +223,14 @@ def test_gradio_writes_from_another_machine_need_the_token(guarded: tuple[Server
         stored = upload(admin, tmp_path / "planted.txt")
         assert stored.status_code == 200
         files = [file_data(stored.json()[0])]
-        out = call(anyone, "ingest", [files])  # the handler by its fn_index: hidden or not, any client can call it
+        out = call(anyone, "ingest", [files, ""])  # the handler by its fn_index: hidden or not, any client can call it
         assert out[0].startswith("error: Read-only: adding or removing articles needs the admin token"), out[0]
         assert "planted" not in ids(server)
-        assert call(admin, "ingest", [files])[0].startswith("added 1")
+        assert call(admin, "ingest", [files, ""])[0].startswith("added 1")
         assert "planted" in ids(server)
-        assert call(anyone, "remove", ["planted"])[0].startswith("error: Read-only")
+        assert call(anyone, "remove", ["planted", ""])[0].startswith("error: Read-only")
         assert "planted" in ids(server)
-        assert call(admin, "remove", ["planted"])[0] == "removed planted"
+        assert call(admin, "remove", ["planted", ""])[0] == "removed planted"
         api = Client(str(anyone.base_url), verbose=False).view_api(return_format="dict", print_info=False)
         assert not {"/ingest", "/remove"} & set(api["named_endpoints"])  # not advertised either
 
@@ -295,12 +298,12 @@ def test_without_a_token_gradio_writes_come_only_from_this_machine(open_writes: 
         assert upload(anyone, tmp_path / "planted.txt").status_code == 403
         stored = upload(local, tmp_path / "planted.txt")
         files = [file_data(stored.json()[0])]
-        assert call(anyone, "ingest", [files])[0].startswith("error: Read-only: articles can be added or removed")
+        assert call(anyone, "ingest", [files, ""])[0].startswith("error: Read-only: articles can be added or removed")
         assert anyone.post("/api/articles", files=[("files", ("b.txt", STORY.encode()))]).status_code == 403
         assert "planted" not in ids(server)
-        assert call(local, "ingest", [files])[0].startswith("added 1")
-        assert call(anyone, "remove", ["planted"])[0].startswith("error: Read-only")
-        assert call(local, "remove", ["planted"])[0] == "removed planted"
+        assert call(local, "ingest", [files, ""])[0].startswith("added 1")
+        assert call(anyone, "remove", ["planted", ""])[0].startswith("error: Read-only")
+        assert call(local, "remove", ["planted", ""])[0] == "removed planted"
 
 
 @pytest.mark.slow

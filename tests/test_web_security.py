@@ -146,7 +146,9 @@ def test_unknown_api_paths_and_methods_are_json_errors(shared_engine: Engine) ->
     r = c.put("/api/ask")
     assert r.status_code == 405 and r.json() == {"error": "PUT is not allowed here: use POST."}
     assert r.headers["allow"] == "POST"
-    assert c.get("/api/articles/some-id").headers["allow"] == "DELETE"
+    assert c.patch("/api/articles/some-id").headers["allow"] == "DELETE, GET"
+    r = c.get("/api/articles/some-id")  # reading one article is public (its citations link to it)
+    assert r.status_code == 404 and r.json() == {"error": "No article with id 'some-id' (see `newsrag list`)."}
     assert c.get("/v1/chat/completions").status_code == 405
 
 

@@ -196,3 +196,39 @@ def test_markup_in_articles_and_questions_stays_text(site: Site) -> None:
     shadow_markup = "document.querySelector('[data-newsrag-widget]').shadowRoot.querySelectorAll('img, script').length"
     assert page.evaluate(shadow_markup) == 0
     context.close()
+
+
+def test_the_open_panel_hides_the_launcher_and_shows_an_opened_quote(site: Site) -> None:
+    """The launcher used to stay visible under the open panel; a quote opened under the last answer landed below the
+    fold of the panel's log. And HEAD /widget.js (what link checkers and CDNs send) is 200 like GET."""
+    head = httpx.head(site.api + "/widget.js")
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/javascript")
+    context = site.browser.new_context(viewport={"width": 1100, "height": 520})
+    page = context.new_page()
+    page.goto(site.allowed + "/index.html")
+    launcher, panel = page.locator(".launcher"), page.locator(".nr .panel")
+    assert launcher.is_visible() and panel.is_hidden()
+    launcher.click()
+    assert panel.is_visible() and launcher.is_hidden()
+    page.locator("header button.close").click()
+    assert panel.is_hidden() and launcher.is_visible()
+    _open_and_ask(page, "What did Putin say?")
+    bot = _last_answer(page)
+    log = page.locator(".nr .log")
+    assert log.evaluate("e => e.scrollHeight > e.clientHeight"), "the answer fills the log"
+    bot.locator(".cite").first.click()
+    quote = bot.locator(".quote").first
+    quote.wait_for()
+    page.wait_for_timeout(100)
+    box, view = quote.bounding_box(), log.bounding_box()
+    assert view["y"] - 1 <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"] + 1, (box, view)
+    assert page.evaluate("window.scrollY") == 0, "the host page did not move"
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "widget-quote.png"))
+    _open_and_ask(page, "What is the recipe for banana bread?")  # a refusal reads as a notice, not greyed out
+    refused = page.locator(".msg.bot.refused").last
+    refused.locator(".rate").wait_for()
+    look = refused.evaluate("""e => { const s = getComputedStyle(e), t = getComputedStyle(e.querySelector('.text'));
+        return [s.borderLeftStyle, s.backgroundColor, t.color]; }""")
+    assert look == ["solid", "rgb(255, 251, 235)", "rgb(31, 41, 55)"], look
+    context.close()

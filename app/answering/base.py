@@ -26,7 +26,8 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
     if not (0 <= rel0 < rel1 <= len(passage.text)):
         raise ValueError(f"span {start}-{end} is outside passage {passage.chunk_id}")
     return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date, url=passage.url,
-                    source=passage.source, start=start, end=end, quote=passage.text[rel0:rel1])
+                    source=passage.source, start=start, end=end, quote=passage.text[rel0:rel1],
+                    also_in=passage.also_in)
 
 
 def refusal(question: str, reason: str, answerer: str, passages: list[Passage]) -> Answer:

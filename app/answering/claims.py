@@ -14,11 +14,35 @@ from app.types import Answer, Citation, Passage, SentenceVerdict
 from index.text import sentence_spans
 
 _MARKS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_NUMS = r"(\d+(?:\s*(?:,|and|&)\s*\d+)*)"  # "2", "2, 3", "2 and 3"
+_PASSAGE = rf"(?:the\s+)?passages?\s+{_NUMS}"
+# Small models cite in words ("as stated in passage 2", "(Passage 2)", "According to passage 2, ..."): each form is
+# rewritten to [n] markers before the claims are checked, so a right answer is not withdrawn for its citation style.
+_WORDED = [
+    (re.compile(rf"(?:^|(?<=[.!?]\s))according\s+to\s+{_PASSAGE}\s*,\s*(\w)([^.!?]*)([.!?])", re.I | re.M),
+     lambda m: f"{m.group(2).upper()}{m.group(3)} {_as_markers(m.group(1))}{m.group(4)}"),
+    (re.compile(rf"\s*[(\[]\s*(?:see\s+|from\s+|in\s+)?{_PASSAGE}\s*[)\]]", re.I),
+     lambda m: f" {_as_markers(m.group(1))}"),
+    (re.compile(rf",?\s*(?:as\s+)?(?:(?:stated|mentioned|reported|noted|said|described|shown|quoted)\s+in|"
+                rf"according\s+to|in|from)\s+{_PASSAGE}", re.I),
+     lambda m: f" {_as_markers(m.group(1))}"),
+    (re.compile(rf"\b{_PASSAGE}", re.I), lambda m: _as_markers(m.group(1))),
+]
+
+
+def _as_markers(numbers: str) -> str:
+    return "".join(f"[{n}]" for n in re.findall(r"\d+", numbers))
 
 
 def normalise_markers(text: str) -> str:
-    """'[1, 2]' -> '[1][2]'; 'Syria. [1]' -> 'Syria [1].' so each marker stays inside its sentence."""
-    text = _MARKS.sub(lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")), text)
+    """'[1, 2]' -> '[1][2]'; 'in passage 2' -> '[2]'; 'Syria. [1]' -> 'Syria [1].' so each marker stays inside its
+    sentence, unless the answer puts its markers first ('[1] Kerry said ... [2] Lavrov said ...'): then each marker
+    already begins the sentence it belongs to and is left there."""
+    text = _MARKS.sub(lambda m: _as_markers(m.group(1)), text)
+    for pattern, repl in _WORDED:
+        text = pattern.sub(repl, text)
+    if re.match(r"\s*\[\d+\]", text):
+        return text
     return re.sub(r"([.!?][”\"’]?)\s*((?:\[\d+\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", text)
 
 
@@ -43,8 +67,12 @@ class Support:
 
 
 class SentenceChecker:
-    def __init__(self, judge: Judge):
-        self.judge = judge
+    """Checks each claim against the passages it cites. With `cite_uncited`, a claim the model left without a
+    marker is checked against every passage and cited to the one that supports it best (small models often drop
+    the markers of right sentences); it is still withdrawn when none supports it."""
+
+    def __init__(self, judge: Judge, cite_uncited: bool = False):
+        self.judge, self.cite_uncited = judge, cite_uncited
         self._supports: dict[str, list[Support]] = {}
         self._verdicts: dict[str, SentenceVerdict] = {}
         self.elapsed_ms = 0.0
@@ -60,6 +88,9 @@ class SentenceChecker:
     def _check(self, claim: str, passages: list[Passage]) -> SentenceVerdict:
         cited = markers(claim)
         text = bare(claim)
+        searched = not cited and self.cite_uncited and bool(passages)
+        if searched:
+            cited = list(range(1, len(passages) + 1))
         if not cited:
             return SentenceVerdict(text=text, citations=[], supported=False, reason="no citation")
         unknown = [n for n in cited if not 1 <= n <= len(passages)]
@@ -69,6 +100,11 @@ class SentenceChecker:
         verdicts = [(n, self.judge.judge(text, passages[n - 1].text)) for n in dict.fromkeys(cited)]
         good = [(n, v) for n, v in verdicts if v.supported]
         best = max(verdicts, key=lambda nv: nv[1].score)[1]
+        if searched:
+            good = sorted(good, key=lambda nv: -nv[1].score)[:1]
+            if not good:
+                return SentenceVerdict(text=text, citations=[], supported=False, score=round(best.score, 3),
+                                       reason=f"no citation, and no passage supports it ({best.reason})")
         if not good:
             return SentenceVerdict(text=text, citations=cited, supported=False, score=round(best.score, 3),
                                    reason=best.reason)

@@ -98,13 +98,15 @@ class ExtractiveAnswerer:
         self._score(focus, candidates, quote_bonus=bool(asked and quotes))
         candidates.sort(key=lambda c: -c.score)
         best = candidates[0] if candidates else None
+        # the reason in words; the score that decided it goes in `refusal_score` (app/types.py), not in the sentence
+        score = {"refusal_score": round(best.score, 3) if best else None}
         if best is not None and best.score < self.min_support and asked and quotes and asked.topic:
-            return refusal(question, f"the articles quote {quotes[0].speaker}, but not about {asked.topic.rstrip('?')} "
-                                     f"(best support {best.score:.2f} < {self.min_support:.2f}).", self.name, passages)
+            topic = asked.topic.rstrip("?")
+            return refusal(question, f"the articles quote {quotes[0].speaker}, but not about {topic}.", self.name,
+                           passages).model_copy(update=score)
         if best is None or best.score < self.min_support:
-            score = f"{best.score:.2f}" if best else "n/a"
-            return refusal(question, f"no passage supports an answer (best support {score} < "
-                                     f"{self.min_support:.2f}).", self.name, passages)
+            return refusal(question, "no retrieved passage answers it closely enough.", self.name,
+                           passages).model_copy(update=score)
         chosen = [best]
         for c in candidates[1:]:
             if len(chosen) == self.max_sentences or c.score < max(self.min_support, best.score * 0.85):

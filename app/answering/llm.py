@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
@@ -18,7 +19,7 @@ from app.answering.extractive import ExtractiveAnswerer
 from app.answering.llm_call import CutOff, Deadline, Endpoint, Saturated, endpoint
 from app.answering.prompts import Prompt, load_prompt
 from app.answering.support import HeuristicJudge, Judge
-from app.errors import ConfigError
+from app.errors import ConfigError, NewsragError
 from app.settings import Settings
 from app.types import Answer, CitationEvent, DoneEvent, Event, NoticeEvent, Passage, SentenceEvent, TokenEvent
 from index.embedding.base import Embedder
@@ -71,8 +72,12 @@ def describe(exc: BaseException, timeout: float) -> str:
     return "the endpoint returned a malformed response"
 
 
-def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages inside delimiters; delimiter look-alikes in article text are neutralised."""
+def format_passages(passages: list[Passage], layout: str = "tagged") -> str:
+    """Numbered passages for the prompt. "tagged": inside <passage> delimiters with title and date (delimiter
+    look-alikes in article text are neutralised); "numbered": `[n] text` only, the shortest form, for small models
+    whose prompt processing is the cost of an answer."""
+    if layout == "numbered":
+        return "\n\n".join(f"[{n}] {' '.join(p.text.split())}" for n, p in enumerate(passages, 1))
     blocks = []
     for n, p in enumerate(passages, 1):
         text = re.sub(r"</?\s*passage", "(passage", p.text, flags=re.I)
@@ -83,8 +88,9 @@ def format_passages(passages: list[Passage]) -> str:
 
 class LLMAnswerer:
     name = "llm"
+    cite_uncited = False  # a sentence without [n] is withdrawn (see SentenceChecker)
 
-    def __init__(self, llm: Endpoint, settings: Settings, judge: Judge, fallback: ExtractiveAnswerer,
+    def __init__(self, llm: Endpoint | None, settings: Settings, judge: Judge, fallback: ExtractiveAnswerer,
                  prompt: Prompt | None = None):
         self.llm, self.settings, self.fallback = llm, settings, fallback
         self.prompt = prompt or load_prompt("answer", 1)
@@ -95,6 +101,12 @@ class LLMAnswerer:
         return cls(llm_endpoint(settings), settings, HeuristicJudge(embedder),
                    ExtractiveAnswerer(embedder, settings.max_sentences, settings.min_support))
 
+    def connect(self) -> Endpoint:
+        """The endpoint to call for this answer (the local answerer starts its model server here)."""
+        if self.llm is None:
+            raise ConfigError("no LLM endpoint is configured")
+        return self.llm
+
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         *_, done = self.stream(question, passages)
         assert isinstance(done, DoneEvent), "a stream always ends with done"
@@ -104,15 +116,25 @@ class LLMAnswerer:
         if not passages:
             yield from events_for(refusal(question, "nothing relevant was retrieved.", self.name, passages))
             return
-        messages = self.prompt.render(question=question, passages=format_passages(passages),
-                                      today=dt.date.today().isoformat())
-        text, checked = "", 0
-        checker = SentenceChecker(self.judge)  # one per answer: it remembers which span supports which claim
-        deltas = self.llm.stream(self.settings.llm_max_tokens, model=self.settings.llm_model, messages=messages,
-                                 seed=self.settings.llm_seed, temperature=self.settings.llm_temperature)
+        try:
+            llm = self.connect()
+        except NewsragError as exc:  # e.g. the local model server would not start: answer with quotes, say why
+            log.warning("LLM endpoint unavailable: %s", exc)
+            yield from self._fall_back(question, passages, str(exc), reset=False)
+            return
+        values = {"question": question, "passages": format_passages(passages, self.prompt.passages),
+                  "today": dt.date.today().isoformat()}
+        messages = self.prompt.render(**{k: v for k, v in values.items() if k in self.prompt.variables})
+        text, checked, first_token, t0 = "", 0, None, time.perf_counter()
+        # one per answer: it remembers which span supports which claim
+        checker = SentenceChecker(self.judge, self.cite_uncited)
+        deltas = llm.stream(self.settings.llm_max_tokens, model=self.settings.llm_model, messages=messages,
+                            seed=self.settings.llm_seed, temperature=self.settings.llm_temperature)
         try:
             with closing(deltas):
                 for delta in deltas:
+                    if first_token is None:
+                        first_token = round((time.perf_counter() - t0) * 1000, 1)
                     text += delta
                     yield TokenEvent(text=delta)
                     claims = split_claims(text)[:-1]  # the last one may still be growing
@@ -129,6 +151,8 @@ class LLMAnswerer:
             yield self._verified(checker, i, claims[i], passages)
         answer = self._final(question, passages, text, checker)
         answer.timings_ms["verify"] = round(checker.elapsed_ms, 1)
+        if first_token is not None:  # from the answer stage's start to the model's first token
+            answer.timings_ms["first_token"] = first_token
         for c in answer.citations:
             yield CitationEvent(citation=c)
         yield DoneEvent(answer=answer)

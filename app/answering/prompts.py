@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PASSAGE_LAYOUTS = ("tagged", "numbered")
 _VAR = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
@@ -23,6 +24,7 @@ class Prompt:
     variables: frozenset[str]
     system: str
     user: str
+    passages: str = "tagged"  # how passages are laid out: "tagged" (<passage n=..>) or "numbered" ([n] text)
 
     def render(self, **values: str) -> list[dict[str, str]]:
         """Chat messages with every declared variable filled in; extra or missing values are errors."""
@@ -60,4 +62,8 @@ def parse_prompt(text: str, origin: str = "<prompt>") -> Prompt:
     if used != declared:
         missing, unknown = sorted(declared - used), sorted(used - declared)
         raise PromptError(f"{origin}: declared variables not used: {missing}; used but not declared: {unknown}")
-    return Prompt(meta["id"], meta["version"], declared, sections["system"].strip(), sections["user"].strip())
+    layout = meta.get("passages", "tagged").strip()
+    if layout not in PASSAGE_LAYOUTS:
+        raise PromptError(f"{origin}: passages must be one of {', '.join(PASSAGE_LAYOUTS)}, not {layout!r}")
+    return Prompt(meta["id"], meta["version"], declared, sections["system"].strip(), sections["user"].strip(),
+                  layout)

@@ -14,6 +14,8 @@ ANSWERERS.add("extractive", "app.answering.extractive:ExtractiveAnswerer.build",
               "verbatim sentences from the articles, each cited (offline, the default)", condenser="rules")
 ANSWERERS.add("llm", "app.answering.llm:LLMAnswerer.from_settings",
               "an OpenAI-compatible model (NEWSRAG_LLM_*), every sentence verified", condenser="llm")
+ANSWERERS.add("local", "app.answering.local.answerer:LocalAnswerer.build",
+              "a model newsrag runs itself (bash setup.sh --llm), every sentence verified", condenser="rules")
 
 CONDENSERS = Registry("condenser", "the answerer's `condenser` option")
 CONDENSERS.add("rules", "app.answering.condense:RuleCondenser.build", "deterministic follow-up rewriting")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from app.cli.ask import ask, chat, emit
 from app.cli.plugins import plugin_commands
+from app.cli.watch import ingest_urls, split_urls, watch
 from app.engine import Engine, build_engine
-from app.errors import NewsragError
-from app.limits import recent
 from app.progress import ProgressLog
-from app.render import render
 from app.settings import Settings
-from app.types import Answer, Turn
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
 
@@ -23,6 +20,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     plugins = plugin_commands()
     if args.command in plugins and not plugins[args.command].needs_engine:  # e.g. bench: its own indexes
         return plugins[args.command].run(None, args)
+    if args.command == "llm-server":  # needs no index and no embedding model
+        return llm_server(settings, args)
     if args.command == "serve" and getattr(args, "workers", 1) > 1:  # each worker process builds its own engine
         from app.cli.web import serve_many  # FastAPI and uvicorn (~0.5 s): only for the web commands
 
@@ -30,8 +29,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
     if args.command in plugins:
         return plugins[args.command].run(engine, args)
-    handler = {"ingest": ingest, "list": listing, "remove": remove, "verify": verify, "ask": ask, "chat": chat,
-               "demo": demo}
+    handler = {"ingest": ingest, "watch": watch, "list": listing, "remove": remove, "verify": verify, "ask": ask,
+               "chat": chat, "demo": demo}
     if args.command not in handler:  # the web commands import FastAPI: ~0.5 s `newsrag ask` does not need
         from app.cli.web import HANDLERS as WEB
 
@@ -39,13 +38,36 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return handler[args.command](engine, args)
 
 
-def emit(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+def llm_server(settings: Settings, args: argparse.Namespace) -> int:
+    from app.answering.local.answerer import local_server, model_path  # the local model's code: this command only
+    from app.answering.local.model import check_installed  # (and the answerer, when it is chosen)
+
+    server = local_server(settings)
+    if args.action == "stop":
+        info = server.stop()
+        print(f"stopped the local model server (pid {info.pid}, port {info.port})" if info
+              else f"no local model server was running for {settings.data_dir}")
+        return 0
+    if args.action == "start":
+        check_installed(model_path(settings))
+        info = server.ensure()
+    else:
+        info = server.running()
+    print(f"local model server: {info.base_url} (pid {info.pid}, {Path(info.model).name}, {info.threads} threads)"
+          if info else f"no local model server is running for {settings.data_dir}")
+    return 0
 
 
 def ingest(engine: Engine, args: argparse.Namespace) -> int:
-    return ingest_paths(engine, args.paths, follow_symlinks=args.follow_symlinks)
+    urls, paths = split_urls(args.paths)
+    code = ingest_paths(engine, [Path(p) for p in paths], follow_symlinks=args.follow_symlinks) if paths else 1
+    if urls:
+        report = ingest_urls(engine, urls)
+        print(report.summary())
+        if not report.ok:
+            print("nothing could be ingested from the URLs above.", file=sys.stderr)
+        code = 0 if report.ok else code
+    return code
 
 
 def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
@@ -87,86 +109,6 @@ def verify(engine: Engine, args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
-def ask(engine: Engine, args: argparse.Namespace) -> int:
-    if args.questions:
-        return ask_batch(engine, args)
-    if not args.question:
-        raise NewsragError('Give a question, e.g. newsrag ask "What did Kerry say about Assad?" '
-                           "(or --questions FILE.jsonl).")
-    if args.json:
-        emit(engine.ask(args.question, answerer=args.answerer, k=args.k).model_dump())
-        return 0
-    print(render(stream_to_terminal(engine, args.question, [], args)))
-    return 0
-
-
-def ask_batch(engine: Engine, args: argparse.Namespace) -> int:
-    try:
-        lines = args.questions.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsragError(f"cannot read {args.questions}: {exc}") from None
-    failures = 0
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            question = record["question"] if isinstance(record, dict) else None
-            if not isinstance(question, str):
-                raise KeyError("question")
-            answer = engine.ask(question, answerer=args.answerer, k=args.k)
-            out = answer.model_dump()
-            if isinstance(record, dict) and "id" in record:
-                out["id"] = record["id"]
-            emit(out if args.json else {"question": question, "text": answer.text})
-        except (json.JSONDecodeError, KeyError):
-            failures += 1
-            emit({"line": lineno, "error": 'expected a JSON object with a "question" string'})
-        except NewsragError as exc:
-            failures += 1
-            emit({"line": lineno, "error": str(exc)})
-    return 1 if failures else 0
-
-
-def stream_to_terminal(engine: Engine, question: str, history: list[Turn], args: argparse.Namespace) -> Answer:
-    """Print the answer as it streams (to stderr when stdout is not a terminal), return the final Answer."""
-    live = sys.stderr.isatty()
-    final = None
-    for event in engine.ask_stream(question, history, args.answerer, args.k):
-        if event.type == "token" and live:
-            sys.stderr.write(event.text)
-            sys.stderr.flush()
-        elif event.type == "notice" and event.reset and live:
-            sys.stderr.write("\r\033[J")  # the LLM failed mid-answer: its partial text is withdrawn
-        elif event.type == "done":
-            final = event.answer
-    if live:
-        sys.stderr.write("\r\033[J" if final else "\n")
-    assert final is not None
-    return final
-
-
-def chat(engine: Engine, args: argparse.Namespace) -> int:
-    print("Ask about the indexed articles. Follow-ups work (\"And Lavrov?\"). Empty line or Ctrl-D to quit.")
-    history: list[Turn] = []
-    while True:
-        try:
-            question = input("\nyou> ").strip()
-        except EOFError:
-            print()
-            return 0
-        if not question:
-            return 0
-        try:
-            answer = stream_to_terminal(engine, question, recent(history), args)  # a long chat stays in limits
-        except NewsragError as exc:
-            print(f"error: {exc}")
-            continue
-        print(render(answer))
-        history += [Turn(role="user", content=question, rewritten_query=answer.rewritten_query),
-                    Turn(role="assistant", content=answer.text)]
-
-
 def demo(engine: Engine, args: argparse.Namespace) -> int:
     if not args.terminal:
         from app.cli.web import listen_address  # FastAPI and uvicorn (~0.5 s): only for the web commands
@@ -175,7 +117,7 @@ def demo(engine: Engine, args: argparse.Namespace) -> int:
     print(f"indexing the bundled sample articles from {EXAMPLES} into {engine.settings.data_dir} ...")
     ingest_paths(engine, [EXAMPLES])
     print('try: "What did Kerry say about Assad?"')
-    args.answerer, args.k = None, None
+    args.answerer, args.k, args.as_of, args.since, args.until, args.source = None, None, None, None, None, None
     if args.terminal:
         return chat(engine, args)
     from app.cli.web import serve  # FastAPI and uvicorn (~0.5 s): only for the web commands

@@ -16,6 +16,7 @@ from app.errors import NewsragError
 from app.quality.feedback import FeedbackStore, feedback_path
 from app.quality.jsonl import write_jsonl
 from app.settings import Settings
+from app.web import access_log, tokens
 from app.web.security import is_loopback, trusted_proxies
 from app.web.server import build_server, check_port, check_workers, listen_socket, url_for
 from app.web.startup import Startup
@@ -70,6 +71,7 @@ def serve(engine: Engine, args: argparse.Namespace, open_browser: bool = False) 
     threading.Thread(target=_warm_up, args=(engine, startup, url), daemon=True).start()
     if open_browser and has_display():
         threading.Thread(target=_open_when_up, args=(host, port, url), daemon=True).start()
+    access_log.enable(settings.access_log)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACE_S, **proxy_options(settings))
     uvicorn.Server(config).run(sockets=[sock])
     return 0
@@ -106,6 +108,7 @@ def _warm_up(engine: Engine, startup: Startup | None = None, url: str | None = N
     them (`startup` holds those back until then: app/web/startup.py). A failure shows up at /readyz or in the answer."""
     try:
         engine.ready()
+        tokens.encoding()  # /v1's token counter (~50 MB once): loaded now, not under the first burst of requests
         if engine.settings.llm_base_url and engine.settings.llm_model:
             engine.answerer("llm")
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""The article routes: list (public), upload and delete (admin token, or loopback when no token is set)."""
+"""The article routes: list and read (public), upload and delete (admin token, or loopback when no token is set)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.progress import ProgressLog
 from app.web.common import ApiContext, context
+from app.web.errors import responses
 from app.web.security import ApiError, require_admin
 from index.ingest import IngestReport
 
@@ -36,9 +38,28 @@ async def articles(request: Request) -> dict[str, list[dict]]:
     return {"articles": await run_in_threadpool(context(request).engine.articles)}
 
 
-@router.post("/api/articles", openapi_extra=UPLOAD_BODY, responses={
-    401: {"description": "no admin token sent"}, 403: {"description": "wrong token, or not loopback"},
-    413: {"description": "a file is over NEWSRAG_MAX_FILE_MB"}, 422: {"description": "nothing could be ingested"}})
+class ArticleText(BaseModel):
+    """One indexed article, as citations point into it: `text[start:end]` is a citation's quote."""
+
+    id: str
+    title: str
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+    text: str
+
+
+@router.get("/api/articles/{article_id:path}", response_model=ArticleText,
+            responses=responses({404: "no such article"}))
+async def article(article_id: str, request: Request) -> ArticleText:
+    """One article with its text (what `/v1` citations link to when the article has no URL of its own)."""
+    found = await run_in_threadpool(context(request).engine.article, article_id)
+    return ArticleText(**found.model_dump(include={"id", "title", "date", "url", "source", "text"}))
+
+
+@router.post("/api/articles", openapi_extra=UPLOAD_BODY, responses=responses({
+    400: "no files sent", 401: "no admin token sent", 403: "wrong token, or not loopback",
+    413: "a file is over NEWSRAG_MAX_FILE_MB", 422: "nothing could be ingested (the report says why)"}))
 async def upload(request: Request) -> JSONResponse:
     """Add articles: multipart files (.txt .md .html .json .jsonl), ingested as one batch. Returns the report."""
     ctx = context(request)
@@ -110,7 +131,8 @@ def report_json(report: IngestReport) -> dict[str, Any]:
             "failed": failures(report.failed), "notes": failures(report.notes), "chunks": report.chunks}
 
 
-@router.delete("/api/articles/{article_id:path}", responses={404: {"description": "no such article"}})
+@router.delete("/api/articles/{article_id:path}", responses=responses({
+    401: "no admin token sent", 403: "wrong token, or not loopback", 404: "no such article"}))
 async def delete(article_id: str, request: Request) -> dict[str, str]:
     """Remove an article from Chroma, the keyword index and the manifest."""
     ctx = context(request)

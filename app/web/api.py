@@ -3,7 +3,7 @@
 Routes live in app/web/ask.py (ask, feedback), app/web/admin.py (articles), app/web/openai_api.py (/v1); who may
 call what (CORS, rate limits, admin token) in app/web/security.py, the body-size cap in app/web/body_limit.py. Every
 error body is `{"error": message}`; under /v1/ it is OpenAI's `{"error": {"message", "type", "param", "code"}}`,
-which OpenAI clients parse.
+which OpenAI clients parse (both built by app/web/errors.py). Every request is logged by app/web/access_log.py.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from app.settings import Settings
 from app.web import admin as api_admin
 from app.web import ask as api_ask
 from app.web import openai_api as api_openai
+from app.web.access_log import AccessLog
 from app.web.body_limit import BodyLimit
 from app.web.common import ApiContext, context
+from app.web.errors import ErrorBody, error_body, responses
 from app.web.headers import SecurityHeaders, security_headers
 from app.web.security import API_PREFIXES, ApiError, OriginPolicy, RateLimiter
 from app.web.startup import Startup, StartupGate
@@ -62,16 +64,45 @@ def create_app(engine: Engine, settings: Settings, feedback: FeedbackStore | Non
     app.add_middleware(UploadGuard, settings=settings)  # Gradio's upload routes, when the UI is mounted at /
     app.add_middleware(BodyLimit, max_mb=settings.max_request_mb)
     app.add_middleware(OriginPolicy, allowed=settings.allowed_origins())
-    app.add_middleware(SecurityHeaders)  # added last = outermost: the 403s of OriginPolicy get them too
+    app.add_middleware(SecurityHeaders)  # outermost but one: the 403s of OriginPolicy get them too
+    app.add_middleware(AccessLog)  # outermost: every response is logged, whoever wrote it
     _handle_errors(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["ops"])
     app.add_api_route("/readyz", readyz, methods=["GET"], tags=["ops"],
-                      responses={503: {"description": "the model or the store is not usable"}})
+                      responses=responses({503: "the model or the store is not usable"}))
     app.add_api_route("/widget.js", widget, methods=["GET"], tags=["widget"], response_class=FileResponse)
+    # HEAD too (link checkers, CDNs and `curl -I` ask it first), left out of the docs: it is GET without a body
+    app.add_api_route("/widget.js", widget, methods=["HEAD"], include_in_schema=False)
     _unknown_api_paths(app, [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)])
+    _error_schemas(app)
     return app
+
+
+def _error_schemas(app: FastAPI) -> None:
+    """/docs shows the error bodies the API really sends: FastAPI documents every 422 as its own
+    `HTTPValidationError` (a list of pydantic errors), which our handler turns into one sentence."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        for path, item in spec.get("paths", {}).items():
+            body = "OpenAIErrorBody" if path.startswith("/v1/") else "ErrorBody"
+            for op in item.values():
+                for status, response in op.get("responses", {}).items():
+                    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                    if status.startswith(("4", "5")) and schema.get("$ref", "").endswith("/HTTPValidationError"):
+                        schema["$ref"] = f"#/components/schemas/{body}"
+                        response["description"] = "a field is invalid or over its limit (named in the message)"
+        for name in ("HTTPValidationError", "ValidationError"):
+            spec.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _unknown_api_paths(app: FastAPI, routes: list[APIRoute]) -> None:
@@ -98,7 +129,7 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         info = await run_in_threadpool(context(request).engine.ready)
     except Exception as exc:
-        return JSONResponse({"error": f"not ready: {exc}"}, status_code=503)
+        return JSONResponse(ErrorBody(error=f"not ready: {exc}").model_dump(), status_code=503)
     return JSONResponse({"status": "ready", **info})
 
 
@@ -107,18 +138,9 @@ async def widget() -> FileResponse:
     return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8", headers=WIDGET_HEADERS)
 
 
-OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-                429: "rate_limit_error"}
-
-
 def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None,
            param: str | None = None) -> JSONResponse:
-    if request.url.path.startswith("/v1/"):
-        kind = "server_error" if status >= 500 else OPENAI_TYPES.get(status, "invalid_request_error")
-        code = {413: "request_too_large", 429: "rate_limit_exceeded"}.get(status)
-        body: dict[str, Any] = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-        return JSONResponse(body, status_code=status, headers=headers)
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return JSONResponse(error_body(request.url.path, status, message, param), status_code=status, headers=headers)
 
 
 def _handle_errors(app: FastAPI) -> None:
@@ -128,7 +150,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return _error(request, exc.status, exc.message, exc.headers)
+        return _error(request, exc.status, exc.message, exc.headers, exc.param)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.types import Answer, Event, payload
 from app.web.common import SSE_HEADERS, AskRequest, FeedbackRequest, context, in_answer_thread, open_stream, sse
+from app.web.errors import responses
 from app.web.security import client_ip
 
-router = APIRouter(tags=["ask"])
+router = APIRouter()  # one tag per route: a router-wide tag would list /api/feedback under both in /docs
 
 ASK_DOC = """Answer a question from the indexed articles, with numbered citations to exact quoted spans.
 
@@ -21,19 +22,20 @@ Send `Accept: text/event-stream` to stream instead: one `event: <type>` / `data:
 (`notice`, `token`, `sentence_verified`, `citation`), always ending with `done` (`{"answer": <Answer>}`).
 A failure after streaming started arrives as `event: error` with `{"error": message}`."""
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "bad input, e.g. an empty question"}, 403: {"description": "origin not allowed"},
-    409: {"description": "nothing is indexed yet"}, 429: {"description": "rate limited"}}
+ERRORS: dict[int | str, dict[str, Any]] = responses({
+    400: "bad input, e.g. an empty question", 403: "origin not allowed", 409: "nothing is indexed yet",
+    413: "the body is over NEWSRAG_MAX_REQUEST_MB", 422: "a field is invalid or over its limit (named)",
+    429: "rate limited (see Retry-After)", 503: "the server is starting (see Retry-After)"})
 
 
-@router.post("/api/ask", response_model=Answer, description=ASK_DOC, responses={
+@router.post("/api/ask", response_model=Answer, description=ASK_DOC, tags=["ask"], responses={
     **ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "the Answer (or its event stream)"}})
 async def ask(body: AskRequest, request: Request) -> object:
     ctx = context(request)
     ctx.asks.check(client_ip(request))
     if "text/event-stream" not in request.headers.get("accept", ""):
         answer = await in_answer_thread(ctx, ctx.engine.ask, body.question, body.history or None, body.answerer,
-                                        body.k, body.filter_dict())
+                                        body.k, body.filter_dict(), body.as_of)
         return JSONResponse(answer.model_dump())
     events = await open_stream(ctx, body)
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=SSE_HEADERS)

@@ -19,19 +19,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ConfigError
 from app.settings import Settings
+from app.web.errors import error_body
 
 API_PREFIXES = ("/api/", "/v1/")
 TOO_MANY = "Too many questions: please wait a minute and try again."
+ORIGIN_REFUSED = "origin not allowed"
 ALLOW_HEADERS = "Content-Type, Accept, Authorization"
 TOKEN_COOKIE = "newsrag_admin_token"  # set by the web UI's admin-token field (app/web/ui/access.py), SameSite=Strict
 
 
 class ApiError(Exception):
-    """An HTTP error with a message a user can act on; rendered as `{"error": message}`."""
+    """An HTTP error with a message a user can act on; rendered by app/web/errors.py (`param`: the request field at
+    fault, which OpenAI-shaped errors name)."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, param: str | None = None):
         super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+        self.status, self.message, self.headers, self.param = status, message, headers or {}, param
 
 
 def same_origin(origin: str, headers: Mapping[str, str]) -> bool:
@@ -44,7 +47,8 @@ class OriginPolicy:
     """Deny-by-default CORS for /api/ and /v1/ as plain ASGI middleware (so streamed responses get headers too).
 
     No Origin (curl, servers) or the server's own origin: passed through, no CORS headers. An allowed origin:
-    answered preflights and CORS headers on every response. Any other origin: 403 `{"error": "origin not allowed"}`,
+    answered preflights and CORS headers on every response. Any other origin: 403 `{"error": "origin not allowed"}`
+    (OpenAI-shaped under /v1/),
     so a widget pasted on a foreign site is refused by the API and not merely by the browser.
     """
 
@@ -62,7 +66,7 @@ class OriginPolicy:
             await self.app(scope, receive, send)
             return
         if origin not in self.allowed:
-            await send_json(send, 403, {"error": "origin not allowed"}, {"vary": "Origin"})
+            await send_json(send, 403, error_body(scope["path"], 403, ORIGIN_REFUSED), {"vary": "Origin"})
             return
         cors = {"access-control-allow-origin": origin, "vary": "Origin",
                 "access-control-expose-headers": "Retry-After"}

@@ -17,6 +17,7 @@ from app.engine import Engine, build_engine
 from app.errors import NewsragError
 from app.quality.feedback import FeedbackStore, feedback_path
 from app.settings import Settings, go_offline
+from app.web import access_log, tokens
 from app.web.api import create_app
 from app.web.startup import Startup
 
@@ -71,8 +72,10 @@ def worker_app() -> FastAPI:
     # leaked when the workers stop. The libraries' (disabled) progress bars need only a thread lock here.
     tqdm.set_lock(threading.RLock())
     engine = build_engine(Settings())
+    access_log.enable(engine.settings.access_log)
     try:
         engine.ready()
+        tokens.encoding()  # /v1's token counter, before the worker takes connections (app/web/tokens.py)
     except Exception as exc:  # reported at /readyz and in answers; the worker still serves /healthz
         print(f"warning: worker not ready yet: {exc}", file=sys.stderr)
     return build_server(engine.settings, engine, ui=False)

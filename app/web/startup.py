@@ -14,6 +14,7 @@ import threading
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.web.errors import error_body
 from app.web.security import API_PREFIXES, send_json
 
 STARTING = "newsrag is starting (loading the model and opening the index): try again in a few seconds."
@@ -44,6 +45,6 @@ class StartupGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.startup.done and scope["path"].startswith(GATED):
-            await send_json(send, 503, {"error": STARTING}, {"retry-after": str(RETRY_AFTER_S)})
+            await send_json(send, 503, error_body(scope["path"], 503, STARTING), {"retry-after": str(RETRY_AFTER_S)})
             return
         await self.app(scope, receive, send)

@@ -52,6 +52,9 @@ def bench_parser(sub: Any) -> None:
     s.add_argument("--rounds", type=int, metavar="N", help="interleaved rounds of the ingest race; the ratios are "
                                                              "the median over rounds (quick 1, full 3)")
     s.add_argument("--cold-runs", type=int, default=3, metavar="N", help="timed `newsrag ask` cold starts")
+    s.add_argument("--local", type=int, default=0, metavar="N",
+                   help="also time N answers of `--answerer local` at the smallest size (~30 s each on 2 cores; "
+                        "needs bash setup.sh --llm)")
 
 
 def run(engine: Any, args: argparse.Namespace) -> int:
@@ -119,7 +122,8 @@ def _scale(source: Path, corpus: Any, args: argparse.Namespace, cache: Path, mod
         _log(f"bench: retrieval and answers at {built['chunks']} chunks ...")
         measured = _child("eval.bench.scale", {
             "data_dir": str(target), "models_dir": str(models), "backend": backend,
-            "questions": corpus.latency_questions, "repeats": 2 if args.quick else 3})
+            "questions": corpus.latency_questions, "repeats": 2 if args.quick else 3,
+            "local": args.local if size == sizes[0] else 0})
         results.append({"size": size, "build": built, **measured})
     return results
 

@@ -43,6 +43,11 @@ def summarize(ingest: dict[str, Any], scale: list[dict[str, Any]], cold: dict[st
         "serving_peak_rss_mb": top.get("peak_rss_mb"),
         "ingest_peak_rss_mb": ours["peak_rss_mb"], "baseline_peak_rss_mb": alltext["peak_rss_mb"],
         "ingest_profile_s": ours["profile_s"], "seconds": round(seconds, 1)}
+    local = next((r["local"] for r in scale if r.get("local")), None)
+    if local:
+        s.update({"local_first_token_p50_ms": local["first_token"]["p50"],
+                  "local_answer_p50_ms": local["answer"]["p50"], "local_answer_p95_ms": local["answer"]["p95"],
+                  "local_questions": local["questions"]})
     return {"summary": s, "targets": targets(s), "machine": machine(), "corpus": corpus.note, "ingest": ingest,
             "scale": scale, "cold_start": cold}
 

@@ -131,8 +131,40 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
             for name, (a, b) in {"retrieve": (t0, t1), "embed": (t1, t2), "dense": (t2, t3), "bm25": (t3, t4),
                                  answer: (t4, t5)}.items():
                 timings[name].append((b - a) * 1000)
-    return {"chunks": engine.store.count(), "peak_rss_mb": peak_rss_mb(),
-            **{name: percentiles(samples) for name, samples in timings.items()}}
+    out = {"chunks": engine.store.count(), "peak_rss_mb": peak_rss_mb(),
+           **{name: percentiles(samples) for name, samples in timings.items()}}
+    if spec.get("local"):
+        out["local"] = local_latency(engine, questions[: spec["local"]])
+    return out
+
+
+def local_latency(engine: Any, questions: list[str]) -> dict[str, Any]:
+    """`--answerer local` (the model newsrag runs itself): time to first token and to the verified answer, with
+    the server already started and the model loaded (its start is timed apart), then the server is stopped. A
+    server left running is stopped first: llama.cpp keeps earlier prompts in memory, and an answer whose prompt it
+    has seen comes ~100x faster than a new one."""
+    from app.answering.local.answerer import LocalAnswerer  # only with --local
+
+    answerer = engine.answerer("local")
+    assert isinstance(answerer, LocalAnswerer)
+    answerer.server.stop()
+    t0 = time.perf_counter()
+    answerer.server.ensure()
+    start_s = round(time.perf_counter() - t0, 1)
+    first, total, fallbacks = [], [], 0
+    try:
+        for q in questions:
+            t1 = time.perf_counter()
+            answer = engine.ask(q, answerer="local")
+            total.append((time.perf_counter() - t1) * 1000)
+            fallbacks += answer.answerer != "local"
+            if "first_token" in answer.timings_ms:
+                first.append(answer.timings_ms["first_token"] + answer.timings_ms.get("retrieve", 0.0))
+    finally:
+        answerer.server.stop()
+    return {"questions": len(questions), "server_start_s": start_s, "first_token": percentiles(first),
+            "answer": percentiles(total), "fallbacks": fallbacks, "threads": engine.settings.local_threads,
+            "passages": engine.settings.local_passages, "prompt": f"answer.v{engine.settings.local_prompt}"}
 
 
 def main(argv: list[str]) -> int:

@@ -54,6 +54,13 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
                      f"{r['peak_rss_mb']} | {b.get('write_chroma_s', '-')} | {b.get('write_bm25_s', '-')} |")
     lines += ["", "Sizes are grown from the ingested corpus: whole articles in order, then copies with new ids, the "
               "same text, the title suffixed \"(copy n)\" and the same vectors (no paraphrase, nothing synthetic)."]
+    local = next(((r["chunks"], r["local"]) for r in result["scale"] if r.get("local")), None)
+    if local:
+        chunks, lo = local
+        lines += ["", f"Local answers (`--answerer local`, {lo['prompt']}, {lo['passages']} passages, {lo['threads']} "
+                  f"thread(s); {lo['questions']} questions at {chunks} chunks; server start {lo['server_start_s']} s "
+                  f"apart): first token p50 {lo['first_token']['p50']} ms, answer p50 / p95 {lo['answer']['p50']} / "
+                  f"{lo['answer']['p95']} ms, {lo['fallbacks']} fallbacks."]
     cold = result["cold_start"]
     imports = ", ".join(f"{k} {v} s" for k, v in cold["imports"].items())
     lines += ["", f"Cold start (`newsrag ask`, new process to printed answer): median {cold['median_s']} s wall of "

@@ -8,6 +8,7 @@ from pathlib import Path
 from index.embedding.base import BACKENDS, Embedder
 from index.embedding.cpu import choose_backend
 from index.embedding.onnx_export import RECIPE
+from index.manifest import Manifest
 from index.registry import Registry
 
 EMBEDDERS = Registry("embedder", "NEWSRAG_EMBEDDER")
@@ -21,6 +22,18 @@ def make_embedder(kind: str, batch_size: int = 8, backend: str = DEFAULT_BACKEND
     """`cache_dir` holds the exported ONNX models (the onnx backends export there once)."""
     embedder: Embedder = EMBEDDERS.factory(kind)(batch_size, backend, cache_dir)
     return embedder
+
+
+def resolve_backend(setting: str, manifest: Manifest) -> str:
+    """`auto`: the backend of the index's vectors when it has some (they never mix), else the one this CPU runs
+    best (index/embedding/cpu.py)."""
+    if setting != "auto":
+        return setting
+    if manifest.count():
+        recorded = manifest.meta("embed_backend") or "torch"  # an index from before the backend was recorded
+        if recorded in BACKENDS:
+            return recorded
+    return choose_backend()
 
 
 def vectors_key(kind: str, backend: str) -> dict[str, str]:

@@ -12,10 +12,11 @@ from index.types import Article, Failure
 
 
 def read(text: str, path: Path, stem: str, origin: str) -> Iterator[Article | Failure]:
-    yield _html(text, stem, origin)
+    yield extract(text, stem, origin)
 
 
-def _html(html: str, stem: str, origin: str) -> Article:
+def extract(html: str | bytes, stem: str, origin: str) -> Article:
+    """The article in a page (bytes: trafilatura finds the encoding from the page itself); LoadError if none."""
     import trafilatura  # ~0.5 s to import: only when an HTML page is read
 
     extracted = trafilatura.extract(html, output_format="json", with_metadata=True, include_comments=False,

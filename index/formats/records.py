@@ -14,6 +14,16 @@ from index.types import Article, Failure
 
 
 def read_json(text: str, path: Path, stem: str, origin: str) -> Iterator[Article | Failure]:
+    if "jsonfeed.org" in text[:4096]:  # a JSON Feed saved as .json: one article per item (index/formats/feed.py)
+        from index.formats import feed  # feedparser (~0.1 s): only for a JSON Feed
+
+        try:
+            is_feed = feed.is_json_feed(json.loads(text))
+        except (ValueError, RecursionError):
+            is_feed = False
+        if is_feed:
+            yield from feed.read(text, path, stem, origin)
+            return
     yield from _records([("", text)], path, stem, origin)
 
 

@@ -18,6 +18,8 @@ FORMATS.add("html", "index.formats.html:read", "main text extracted with trafila
 FORMATS.add("json", "index.formats.records:read_json", "an object or a list of objects", extensions=(".json",))
 FORMATS.add("jsonl", "index.formats.records:read_jsonl", "one object a line, streamed", extensions=(".jsonl",),
             streamed=True)
+FORMATS.add("feed", "index.formats.feed:read", "RSS 2.0, Atom or JSON Feed: one article per item",
+            extensions=(".rss", ".atom", ".xml"))
 
 SUPPORTED: tuple[str, ...] = tuple(e for name in FORMATS.names() for e in FORMATS.entry(name).options["extensions"])
 

@@ -62,8 +62,8 @@ button { cursor: pointer; border: 0; background: none; padding: 0; }
 .left .launcher, .left .panel { right: auto; left: 20px; }
 .panel { display: flex; flex-direction: column; background: var(--newsrag-bg, #fff); overflow: hidden;
   border: 1px solid rgba(0,0,0,.12); border-radius: var(--newsrag-radius, 12px); }
-.floating .panel { position: fixed; bottom: 80px; right: 20px; z-index: var(--newsrag-z, 2147483000);
-  width: min(400px, calc(100vw - 24px)); height: min(600px, calc(100vh - 110px));
+.floating .panel { position: fixed; bottom: 20px; right: 20px; z-index: var(--newsrag-z, 2147483000);
+  width: min(400px, calc(100vw - 24px)); height: min(600px, calc(100vh - 40px));
   box-shadow: 0 10px 30px rgba(0,0,0,.25); }
 .inline .panel { height: var(--newsrag-height, 480px); }
 header { display: flex; align-items: center; gap: 8px; padding: 10px 12px;
@@ -76,7 +76,8 @@ header button:hover { background: rgba(255,255,255,.2); }
   overflow-wrap: anywhere; }
 .user { align-self: flex-end; background: var(--newsrag-user-bg, #eaf1fb); }
 .bot { align-self: flex-start; border: 1px solid rgba(0,0,0,.1); }
-.bot.refused .text, .note, .hint { color: var(--newsrag-muted, #5f6368); }
+.note, .hint { color: var(--newsrag-muted, #5f6368); }
+.bot.refused { border: 1px solid #f59e0b; border-left: 4px solid #d97706; background: #fffbeb; color: #1f2937; }
 .note { font-size: .85em; font-style: italic; margin-bottom: 4px; }
 .bot.error .text { color: #a30000; }
 .pending .text::after { content: "…"; }
@@ -159,9 +160,11 @@ form button:disabled { opacity: .5; cursor: default; }
       close.type = "button";
       close.setAttribute("aria-label", "Close");
       header.append(close);
+      // the open panel has its own close button: the launcher would only sit underneath it
       const toggle = (open) => {
         state.open = open;
         panel.hidden = !open;
+        launcher.hidden = open;
         launcher.setAttribute("aria-expanded", String(open));
         save();
         if (open) input.focus();
@@ -169,12 +172,21 @@ form button:disabled { opacity: .5; cursor: default; }
       launcher.addEventListener("click", () => toggle(panel.hidden));
       close.addEventListener("click", () => toggle(false));
       panel.hidden = !state.open;
+      launcher.hidden = !!state.open;
       launcher.setAttribute("aria-expanded", String(!!state.open));
       wrap.append(launcher);
     }
     wrap.append(panel);
 
     const scroll = () => { log.scrollTop = log.scrollHeight; };
+    // An opened quote lands under its answer, often below the fold of the log: scroll just enough to show it (its top
+    // first when it is taller than the log), inside the log only, never the host page.
+    const reveal = (node) => {
+      const box = node.getBoundingClientRect();
+      const view = log.getBoundingClientRect();
+      if (box.bottom > view.bottom) log.scrollTop += Math.min(box.bottom - view.bottom + 8, box.top - view.top - 8);
+      else if (box.top < view.top) log.scrollTop -= view.top - box.top + 8;
+    };
     const addUser = (text) => { log.append(el("div", "msg user", text)); scroll(); };
     const addBot = () => {
       const box = el("div", "msg bot");
@@ -203,7 +215,9 @@ form button:disabled { opacity: .5; cursor: default; }
         btn.addEventListener("click", () => {
           if (quote) { quote.remove(); quote = null; btn.setAttribute("aria-expanded", "false"); return; }
           quote = el("blockquote", "quote", "“" + c.quote + "”");
-          const src = el("span", "src", [c.title, c.date, c.source].filter(Boolean).join(" · "));
+          const copies = (c.also_in || []).map((r) => r.source || r.title);
+          const src = el("span", "src", [c.title, c.date, c.source, copies.length ? "also in: " + copies.join(", ") : ""]
+            .filter(Boolean).join(" · "));
           if (c.url && /^https?:\/\//i.test(c.url)) {
             const link = el("a", null, "open article");
             link.href = c.url;
@@ -214,6 +228,7 @@ form button:disabled { opacity: .5; cursor: default; }
           quote.append(src);
           bot.cites.append(quote);
           btn.setAttribute("aria-expanded", "true");
+          reveal(quote);
         });
         bot.text.append(btn);
       }

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import NewsragError
 from app.settings import Settings
+from app.web.errors import error_body
 from app.web.security import TOKEN_COOKIE, ApiError, Caller, RateLimiter, client_ip, require_admin, send_json
 from app.web.startup import STARTING, Startup
 
@@ -125,6 +126,6 @@ class UploadGuard:
             try:
                 require_admin(Request(scope), self.settings)
             except ApiError as exc:
-                await send_json(send, exc.status, {"error": exc.message}, exc.headers)
+                await send_json(send, exc.status, error_body(scope["path"], exc.status, exc.message), exc.headers)
                 return
         await self.app(scope, receive, send)

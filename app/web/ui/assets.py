@@ -29,10 +29,26 @@ a.nr-cite:hover, a.nr-cite:focus { text-decoration: underline; }
 .nr-notice { font-size: 0.85em; border-left: 3px solid #f59e0b; padding-left: 6px; margin-bottom: 6px; }
 .nr-pending { color: var(--body-text-color-subdued); font-style: italic; }
 .nr-answer, .nr-question { white-space: pre-wrap; overflow-wrap: anywhere; }
-.nr-refusal { border: 1px dashed var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
-              background: var(--background-fill-secondary); color: var(--body-text-color-subdued); }
-.nr-refusal-title { font-weight: 600; margin-bottom: 2px; }
-.nr-refusal-title::before { content: "\\2298  "; }
+/* a refusal is a notice to read (amber, like a caution sign), never greyed out as if disabled */
+.nr-refusal { border: 1px solid #f59e0b; border-left: 4px solid #d97706; border-radius: 8px; padding: 8px 12px;
+              background: #fffbeb; color: #1f2937; }
+.nr-refusal-title { font-weight: 600; margin-bottom: 2px; color: #78350f; }
+.nr-refusal-title::before { content: "i"; display: inline-block; width: 1.25em; height: 1.25em; line-height: 1.25em;
+                             margin-right: 6px; border-radius: 50%; background: #d97706; color: #fff;
+                             text-align: center; font-family: Georgia, serif; font-weight: 700; }
+.nr-refusal-reason { color: #1f2937; }
+#nr-table th, #nr-table th * { white-space: nowrap; }
+.nr-preview-title { margin: 0 0 4px; font-size: 1.05em; font-weight: 600; }
+.nr-preview-text { max-height: 420px; overflow-y: auto; font-size: 0.92em; line-height: 1.5;
+                   overflow-wrap: anywhere; margin-top: 6px; }
+.nr-preview-text p { margin: 0 0 0.6em; }
+.nr-preview-more { color: var(--body-text-color-subdued); font-style: italic; }
+.nr-eval-answer { margin: 4px 0 8px; }
+.nr-eval-claim { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }
+.nr-eval-sentence { margin: 0 0 6px; }
+.nr-eval-evidence { margin-top: 6px; }
+.nr-eval-src { font-weight: 600; font-size: 0.9em; }
+.nr-eval-speaker { font-size: 0.88em; margin: 2px 0 4px; }
 .nr-error { border: 1px solid #f87171; border-radius: 8px; padding: 8px 10px; background: rgba(248, 113, 113, 0.1); }
 .nr-error-title { font-weight: 600; margin-bottom: 2px; }
 @media (max-width: 640px) {

@@ -15,6 +15,7 @@ import gradio as gr
 from app.answering.registry import ANSWERERS
 from app.quality.ratings import RatingsStore, ratings_path
 from app.web.ui.access import TOKEN_COOKIE_JS, UIAccess
+from app.web.ui.articles import EMPTY_PREVIEW
 from app.web.ui.assets import HEAD
 from app.web.ui.callbacks import FeedbackSink, UIActions
 from app.web.ui.evaluate import build_eval_tab
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FeedbackSink", "build_ui"]
 
+# the "chunks" header needs room for itself and the sort arrow: it used to wrap onto two lines
+COLUMN_WIDTHS = ["22%", "12%", "16%", "10%", "40%"]
 INTRO = ("## newsrag\nAsk about the indexed news articles. Every claim carries a citation such as **[1]**: "
          "click it to see the quoted passage.")
 
@@ -68,19 +71,28 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
             with gr.Row(visible=False, elem_id="nr-token-row") as token_row:
                 token = gr.Textbox(label="Admin token", type="password", elem_id="nr-admin-token", scale=4)
                 unlock = gr.Button("Unlock", elem_id="nr-unlock", scale=1, min_width=90)
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    with gr.Row():
+                        count = gr.Markdown(elem_id="nr-count")
+                        find = gr.Textbox(elem_id="nr-search", show_label=False, scale=2, min_width=200,
+                                          placeholder="Search titles, ids, sources, dates…", max_lines=1)
+                    table = gr.Dataframe(headers=ARTICLE_COLUMNS, datatype=["str", "str", "str", "number", "str"],
+                                         interactive=False, wrap=True, elem_id="nr-table", column_widths=COLUMN_WIDTHS,
+                                         label="Indexed articles (click one to read it)")
+                with gr.Column(scale=2, min_width=280):
+                    preview = gr.HTML(EMPTY_PREVIEW, elem_id="nr-preview", label="Article", show_label=True,
+                                      container=True)
+                    with gr.Column(visible=False, elem_id="nr-remove-box") as removal:
+                        remove_id = gr.Textbox(label="Selected article", elem_id="nr-remove-id", interactive=False,
+                                               placeholder="click an article in the table")
+                        remove = gr.Button("Remove this article", variant="stop", elem_id="nr-remove")
+                        removed = gr.Markdown(elem_id="nr-removed")
             with gr.Column(visible=False, elem_id="nr-upload") as upload:
-                files = gr.File(file_count="multiple", type="filepath", elem_id="nr-files",
+                files = gr.File(file_count="multiple", type="filepath", elem_id="nr-files", height=140,
                                 label=f"Add articles ({labels()})")
                 add = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
                 report = gr.Textbox(label="Ingest report", lines=3, interactive=False, elem_id="nr-report")
-            table = gr.Dataframe(headers=ARTICLE_COLUMNS, datatype=["str", "str", "str", "number", "str"],
-                                 interactive=False, wrap=True, elem_id="nr-table",
-                                 label="Indexed articles (click a row to pick its id)")
-            with gr.Column(visible=False, elem_id="nr-remove-box") as removal:
-                with gr.Row():
-                    remove_id = gr.Textbox(label="Article id", elem_id="nr-remove-id", scale=4)
-                    remove = gr.Button("Remove", variant="stop", elem_id="nr-remove", scale=1, min_width=90)
-                removed = gr.Markdown(elem_id="nr-removed")
         with gr.Tab("Evaluate", elem_id="nr-eval-tab"):
             build_eval_tab(engine, ratings or RatingsStore(ratings_path(settings.data_dir)), access)
 
@@ -91,11 +103,13 @@ def build_ui(engine: Engine, feedback: FeedbackSink, ratings: RatingsStore | Non
         chat.clear(act.clear, None, [turns, sources, rated])
         # the writes are checked in the handlers (hiding them from the API page is no defence: any client can
         # still call them by fn_index); /api/articles is the documented way to add and remove articles
-        add.click(act.ingest, [files], [report, table], api_visibility="private")
-        remove.click(act.remove, [remove_id], [removed, table], api_visibility="private")
-        table.select(act.pick, None, [remove_id])
-        articles_tab.select(act.list_articles, None, [table])
-        demo.load(act.list_articles, None, [table])
+        listing = [count, table]
+        add.click(act.ingest, [files, find], [report, *listing], api_visibility="private")
+        remove.click(act.remove, [remove_id, find], [removed, *listing, remove_id, preview], api_visibility="private")
+        table.select(act.pick, None, [remove_id, preview])
+        find.change(act.list_articles, [find], listing, show_progress="hidden")
+        articles_tab.select(act.list_articles, [find], listing)
+        demo.load(act.list_articles, [find], listing)
         gated = [note, token_row, upload, removal]
         demo.load(act.articles_access, None, gated, api_visibility="private")
         for event in (unlock.click, token.submit):

@@ -17,6 +17,7 @@ import gradio as gr
 from app.errors import NewsragError
 from app.progress import ProgressLog
 from app.web.ui.access import UIAccess
+from app.web.ui.articles import EMPTY_PREVIEW, count_line, preview_html, search
 from app.web.ui.views import (
     EMPTY_SOURCES,
     ChatTurn,
@@ -46,6 +47,7 @@ UNEXPECTED = "Something went wrong on our side; the details are in the server lo
 Message = dict[str, Any]
 Rows = list[list[object]]
 ChatOut = tuple[str, list[Message], list[ChatTurn], str]
+Listing = tuple[str, Rows]  # the count line and the table's rows
 
 
 class FeedbackSink(Protocol):
@@ -137,8 +139,11 @@ class UIActions:
         return "", f"Thanks: feedback #{fid} saved (thumbs {'up' if like.liked else 'down'})."
 
     # -- articles ------------------------------------------------------------------------------------
-    def list_articles(self) -> Rows:
-        return article_rows(self.engine.articles())
+    def list_articles(self, query: str | None = None) -> Listing:
+        """The count line and the rows matching the search box (all of them when it is empty)."""
+        listing = self.engine.articles()
+        shown = search(listing, query)
+        return count_line(len(shown), len(listing), query), article_rows(shown)
 
     def articles_access(self, request: gr.Request) -> tuple[Any, ...]:
         """On page load: the Articles tab's write controls, or a read-only note (app/web/ui/access.py:articles_view)."""
@@ -150,14 +155,14 @@ class UIActions:
         return "", *self.access.articles_view(request)
 
     def ingest(self, files: list[str] | None, request: gr.Request,
-               progress: gr.Progress = gr.Progress()) -> tuple[str, Rows]:  # noqa: B008
-        """Outputs: (the CLI's summary text, the article table)."""
+               progress: gr.Progress = gr.Progress(), query: str | None = None) -> tuple[str, str, Rows]:  # noqa: B008
+        """Outputs: (the CLI's summary text, the count line, the article table)."""
         try:
             self.access.write(request)
         except NewsragError as exc:
-            return f"error: {exc}", self.list_articles()
+            return f"error: {exc}", *self.list_articles(query)
         if not files:
-            return f"Choose one or more files first ({labels()}).", self.list_articles()
+            return f"Choose one or more files first ({labels()}).", *self.list_articles(query)
         log = ProgressLog("upload", terminal=False)  # lines in the server's log as well, for a long upload
 
         def tick(at: IngestProgress) -> None:
@@ -170,28 +175,37 @@ class UIActions:
             with log:
                 report = self.engine.ingest(paths, progress=tick, names={p: p.name for p in paths})
         except NewsragError as exc:
-            return f"error: {exc}", self.list_articles()
+            return f"error: {exc}", *self.list_articles(query)
         summary = upload_summary(report.summary(), files)
         if not report.ok:
             summary += "\nnothing could be ingested: fix the files above and try again."
-        return summary, self.list_articles()
+        return summary, *self.list_articles(query)
 
-    def remove(self, article_id: str, request: gr.Request) -> tuple[str, Rows]:
+    def remove(self, article_id: str, request: gr.Request,
+               query: str | None = None) -> tuple[str, str, Rows, str, str]:
+        """Outputs: (what happened, the count line, the table, the selected id, the preview)."""
+        article_id = (article_id or "").strip()
         try:
             self.access.write(request)
-        except NewsragError as exc:
-            return f"error: {exc}", self.list_articles()
-        article_id = (article_id or "").strip()
-        if not article_id:
-            return "Type the id of the article to remove (or click its row).", self.list_articles()
-        try:
+            if not article_id:
+                return "Click the article to remove in the table first.", *self.list_articles(query), "", EMPTY_PREVIEW
             self.engine.remove(article_id)
         except NewsragError as exc:
-            return f"error: {exc}", self.list_articles()
-        return f"removed {article_id}", self.list_articles()
+            return f"error: {exc}", *self.list_articles(query), article_id, self.preview(article_id)
+        return f"removed {article_id}", *self.list_articles(query), "", EMPTY_PREVIEW
 
-    @staticmethod
-    def pick(evt: gr.SelectData) -> str:
-        """A click on a table row puts that article's id in the remove box."""
+    def pick(self, evt: gr.SelectData) -> tuple[str, str]:
+        """A click on a table row selects that article: its id (what Remove removes) and its preview."""
         row = evt.row_value
-        return str(row[0]) if row else ""
+        article_id = str(row[0]) if row else ""
+        return article_id, self.preview(article_id)
+
+    def preview(self, article_id: str) -> str:
+        if not article_id:
+            return EMPTY_PREVIEW
+        try:
+            article = self.engine.article(article_id)
+        except NewsragError:
+            return EMPTY_PREVIEW
+        row = next((r for r in self.engine.articles() if r["id"] == article_id), {"id": article_id})
+        return preview_html({**article.model_dump(exclude={"text"}), **row}, article.text)

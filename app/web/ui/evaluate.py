@@ -7,7 +7,8 @@ Mount it inside the UI's Blocks:
 
 A rater gives their name, then either loads the next answer nobody asked them about yet (imported from an eval
 run with `newsrag eval annotate --import results.jsonl`) or asks a new question; marks each sentence supported /
-not supported / unsure against its cited quotes, and the answer correct or not. `newsrag eval agreement`
+not supported / unsure against the passage it cites (shown beside it, the cited span marked and its speaker
+named), and the answer correct or not. `newsrag eval agreement`
 reports Cohen's kappa between raters and between raters and the judges.
 """
 
@@ -22,6 +23,8 @@ from app.errors import NewsragError
 from app.quality.citations import judge_claims
 from app.quality.judges import make_judge
 from app.web.ui.access import UIAccess
+from app.web.ui.evidence import claim_html, evidence
+from index.quotes import extract_quotes
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -31,36 +34,55 @@ MAX_SENTENCES = 8
 SENTENCE_CHOICES = [("supported", "supported"), ("not supported", "not_supported"), ("unsure", "unsure")]
 ANSWER_CHOICES = [("yes", "yes"), ("no", "no"), ("unsure", "unsure")]
 INTRO = ("### Rate answers\nGive your name, then load the next answer to rate (or ask a new question). For each "
-         "sentence, decide whether **its quoted sources** support it, then whether the answer is correct.")
+         "sentence, read **the passage it cites** (the cited words are marked, with who says them) and decide "
+         "whether that passage supports the sentence; then whether the answer is correct.")
 
 
-def claims_html(item: dict[str, Any]) -> str:
-    e = html.escape
-    parts = [f"<p class='nr-eval-answer'>{e(item['answer']['text'])}</p><ol class='nr-eval-claims'>"]
-    for claim in item["claims"][:MAX_SENTENCES]:
-        quotes = "".join(f"<blockquote><b>[{c['n']}] {e(c['title'])}</b><br>“{e(c['quote'])}”</blockquote>"
-                         for c in claim["citations"]) or "<p><i>(no citation)</i></p>"
-        parts.append(f"<li><p>{e(claim['text'])}</p>{quotes}</li>")
-    return "".join(parts) + "</ol>"
+def answer_html(item: dict[str, Any]) -> str:
+    return f"<p class='nr-eval-answer'>{html.escape(item['answer']['text'])}</p>"
 
 
 class EvalTabActions:
-    """The tab's event handlers. Each returns the full view: (item id, header, claims, radios..., correct,
-    comment, status). Asking is answering (the questions-per-minute limit the chat and /api/ask share); saving a
-    rating is feedback (the /api/feedback limit), not a write to the index."""
+    """The tab's event handlers. Each returns the full view: (item id, header, answer, rows..., sentences...,
+    radios..., correct, comment, status). Asking is answering (the questions-per-minute limit the chat and
+    /api/ask share); saving a rating is feedback (the /api/feedback limit), not a write to the index."""
 
     def __init__(self, engine: Engine, store: RatingsStore, access: UIAccess | None = None):
         self.engine, self.store = engine, store
         self.access = access or UIAccess.standalone(engine.settings)
         self._judge: Any = None
 
-    def _view(self, item: dict[str, Any] | None, status: str) -> tuple[Any, ...]:
+    def claims(self, item: dict[str, Any]) -> list[str]:
+        """Each sentence's HTML with the passages it cites (the article's text and quotes, when still indexed)."""
+        answer = item["answer"]
+        texts: dict[str, tuple[str | None, list[Any]]] = {}
+        for c in answer.get("citations", []):
+            if c["article_id"] not in texts:
+                try:
+                    article = self.engine.article(c["article_id"])
+                    texts[c["article_id"]] = (article.text, extract_quotes(article))
+                except NewsragError:  # removed since: the stored passages still show
+                    texts[c["article_id"]] = (None, [])
+        cite = {c["n"]: c["article_id"] for c in answer.get("citations", [])}
+        out = []
+        for i, claim in enumerate(item["claims"][:MAX_SENTENCES], 1):
+            found = [e for e in (evidence(answer, x["n"], *texts.get(cite.get(x["n"], ""), (None, [])))
+                                 for x in claim["citations"]) if e is not None]
+            out.append(claim_html(i, claim["text"], found))
+        return out
+
+    def _view(self, item: dict[str, Any] | None, status: str, keep: list[Any] | None = None) -> tuple[Any, ...]:
         n = len(item["claims"]) if item else 0
-        radios = [gr.update(visible=i < n, value=None, label=f"Sentence ({i + 1})") for i in range(MAX_SENTENCES)]
+        values = keep or [None] * MAX_SENTENCES
+        htmls = self.claims(item) if item else []
+        rows = [gr.update(visible=i < n) for i in range(MAX_SENTENCES)]
+        sentences = [gr.update(value=htmls[i] if i < len(htmls) else "") for i in range(MAX_SENTENCES)]
+        radios = [gr.update(value=values[i], label=f"Sentence {i + 1}") for i in range(MAX_SENTENCES)]
+        views = (*rows, *sentences, *radios)
         if item is None:
-            return (None, "", "", *radios, gr.update(value=None), gr.update(value=""), status)
+            return (None, "", "", *views, gr.update(value=None), gr.update(value=""), status)
         header = f"**Question:** {item['question']}" + (f"  \n*({item['question_id']})*" if item["question_id"] else "")
-        return (item["id"], header, claims_html(item), *radios, gr.update(value=None), gr.update(value=""), status)
+        return (item["id"], header, answer_html(item), *views, gr.update(value=None), gr.update(value=""), status)
 
     def load_next(self, rater: str) -> tuple[Any, ...]:
         if not (rater or "").strip():
@@ -95,10 +117,8 @@ class EvalTabActions:
         missing = [i + 1 for i, v in enumerate(chosen) if not v]
         if missing or not correct:
             what = f"sentence(s) {', '.join(map(str, missing))}" if missing else "whether the answer is correct"
-            keep = self._view(item, f"Please rate {what} before saving.")
-            # keep what the rater already chose
-            return (*keep[:3], *[gr.update(visible=i < n, value=labels[i]) for i in range(MAX_SENTENCES)],
-                    gr.update(value=correct), gr.update(value=comment), keep[-1])
+            keep = self._view(item, f"Please rate {what} before saving.", list(labels))
+            return (*keep[:-3], gr.update(value=correct), gr.update(value=comment), keep[-1])  # what was chosen stays
         try:
             self.access.rate(request)
             self.store.rate(iid, rater, chosen + [None] * (n - len(chosen)), correct, comment)
@@ -120,15 +140,21 @@ def build_eval_tab(engine: Engine, ratings_store: RatingsStore, access: UIAccess
         ask = gr.Button("Ask", elem_id="nr-eval-ask", scale=1)
     item = gr.State(None)
     header = gr.Markdown(elem_id="nr-eval-header")
-    claims = gr.HTML(elem_id="nr-eval-claims")
-    radios = [gr.Radio(SENTENCE_CHOICES, label=f"Sentence ({i + 1})", visible=False, elem_id=f"nr-eval-s{i + 1}")
-              for i in range(MAX_SENTENCES)]
+    answer = gr.HTML(elem_id="nr-eval-claims")
+    rows, sentences, radios = [], [], []
+    for i in range(MAX_SENTENCES):  # one row per sentence: what it cites on the left, its rating beside it
+        with gr.Row(visible=False, elem_id=f"nr-eval-row{i + 1}", equal_height=False) as row:
+            with gr.Column(scale=3, min_width=300):
+                sentences.append(gr.HTML(elem_id=f"nr-eval-claim{i + 1}"))
+            with gr.Column(scale=1, min_width=200):
+                radios.append(gr.Radio(SENTENCE_CHOICES, label=f"Sentence {i + 1}", elem_id=f"nr-eval-s{i + 1}"))
+        rows.append(row)
     correct = gr.Radio(ANSWER_CHOICES, label="Does the answer answer the question correctly?",
                        elem_id="nr-eval-correct")
     comment = gr.Textbox(label="Comment (optional)", elem_id="nr-eval-comment", max_lines=3)
     save = gr.Button("Save ratings", variant="primary", elem_id="nr-eval-save")
     status = gr.Markdown(elem_id="nr-eval-status")
-    outputs = [item, header, claims, *radios, correct, comment, status]
+    outputs = [item, header, answer, *rows, *sentences, *radios, correct, comment, status]
     load.click(act.load_next, [rater], outputs)
     ask.click(act.ask, [question, rater], outputs)
     question.submit(act.ask, [question, rater], outputs)

@@ -13,6 +13,7 @@ from html import escape
 from pathlib import PurePath
 
 from app.limits import recent
+from app.render import also_in
 from app.types import Answer, Citation, Turn
 
 CONTEXT_CHARS = 600  # at most this much paragraph text either side of a quoted span
@@ -63,6 +64,8 @@ def streaming_html(text: str, turn: int, rewritten: str | None = None) -> str:
 
 
 def refusal_html(reason: str) -> str:
+    """A notice to read: what happened (no answer) and why, the reason as a sentence."""
+    reason = reason[:1].upper() + reason[1:]
     return ('<div class="nr-refusal" role="note"><div class="nr-refusal-title">No answer in the indexed articles'
             f'</div><div class="nr-refusal-reason">{escape(reason)}</div></div>')
 
@@ -123,6 +126,8 @@ def _meta(c: Citation) -> str:
     if c.url and c.url.lower().startswith(("http://", "https://")):
         bits.append(f'<a href="{escape(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">link</a>')
     bits.append(f"<code>{escape(c.article_id)}</code>")
+    if c.also_in:  # the story's syndicated copies (index/duplicates.py)
+        bits.append(escape(also_in(c)))
     return " · ".join(bits)
 
 
