@@ -24,7 +24,7 @@ from app.types import Answer, DoneEvent, Event, NoticeEvent, Passage, Turn
 from index.chunk import Chunker
 from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
-from index.embedding.factory import make_embedder
+from index.embedding.factory import make_embedder, resolve_backend
 from index.formats.base import MB
 from index.ingest import Indexer, IngestReport, Progress, VerifyReport
 from index.keyword import KeywordIndex, KeywordStore
@@ -157,7 +157,7 @@ class Engine:
             report = self.indexer.ingest([], progress, items=got.items)
         report.notes += got.notes
         report.unchanged += [a for a in got.unchanged if a not in report.unchanged]
-        commit(self.manifest, got.pending, {*report.added, *report.updated, *report.unchanged})
+        commit(self.manifest, got.pending, {*report.added, *report.updated, *report.rechunked, *report.unchanged})
         return self._group(report)
 
     def verify(self, repair: bool = False) -> VerifyReport:
@@ -229,19 +229,19 @@ def build_engine(settings: Settings | None = None) -> Engine:
 
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    embedder = make_embedder(settings.embedder, settings.embed_batch_size, settings.embed_backend,
-                             settings.models_dir())
-    embedder.preload()  # the model loads while Chroma and the rest are imported
     manifest = Manifest(data_dir / "manifest.sqlite")
+    embedder = make_embedder(settings.embedder, settings.embed_batch_size,
+                             resolve_backend(settings.embed_backend, manifest), settings.models_dir())
+    embedder.preload()  # the model loads while Chroma and the rest are imported
     check_embedder(manifest, embedder, data_dir)
     store = ChromaStore(data_dir, settings.chroma_url)
     keyword = KeywordIndex(data_dir, manifest)
-    chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap)
+    chunker = Chunker(embedder.tokenizer(), settings.chunk_tokens, settings.chunk_overlap, embedder.name)
     indexer = Indexer(data_dir, manifest, store, keyword, embedder, chunker, settings.ingest_batch_articles,
                       settings.max_file_mb)
     # questions, passage sentences, quotes: embedded once per process, each on its own (see
     # app/answering/embed_cache.py)
-    answering = CachedEmbedder(embedder, solo=embedder.backend == "onnx-int8")
+    answering = CachedEmbedder(embedder)
     groups = DuplicateGroups(manifest, settings.duplicate_threshold)
     retriever = HybridRetriever(answering, store, keyword, manifest, groups, settings.recency_weight,
                                 settings.passages_per_article)

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     # indexing
     embedder: Annotated[str, AfterValidator(EMBEDDERS.check)] = "minilm"
-    embed_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
+    embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embed_batch_size: int = 8
     chunk_tokens: int = 200
     chunk_overlap: int = 30

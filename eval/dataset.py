@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import NewsragError
+from app.progress import ProgressLog
 from app.types import Turn
+from index.embedding.factory import vectors_key
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -119,6 +121,10 @@ def index_key(settings: Settings) -> str:
     """The settings that shape the index: a corpus ingested under other ones is another cache entry."""
     keys = {k: str(getattr(settings, k, None)) for k in ("embedder", "embed_backend", "chunk_tokens",
                                                           "chunk_overlap")}
+    vectors = vectors_key(settings.embedder, settings.embed_backend)  # "auto" resolved, and the export recipe
+    keys.update(embed_backend=vectors.get("embed_backend", keys["embed_backend"]))
+    if "recipe" in vectors:
+        keys["recipe"] = vectors["recipe"]
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -191,12 +197,10 @@ def open_corpus(settings: Settings, paths: list[Path], data_dir: Path | None = N
     info = {"corpus_hash": corpus, "index_key": key, "probe": probe, "corpus": [str(p) for p in paths],
             "complete": False}
     marker.write_text(json.dumps(info, indent=1), encoding="utf-8")  # an interrupted ingest resumes under it
-    from tqdm import tqdm
-
     if not quiet:
         print(f"ingesting the corpus into {data_dir} (once; later runs reuse it) ...", file=sys.stderr)
-    with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=True if quiet else None) as bar:
-        report = engine.ingest(paths, progress=bar.update)
+    with ProgressLog("eval: ingest", enabled=not quiet) as progress:
+        report = engine.ingest(paths, progress=progress)
     if not report.ok:
         raise NewsragError(f"nothing in the corpus could be ingested:\n{report.summary()}")
     info.update(articles=engine.manifest.count(), failed=len(report.failed), complete=True,

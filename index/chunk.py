@@ -1,18 +1,34 @@
-"""Split articles into sentence-aware chunks sized in the embedder's own tokens, with exact char offsets."""
+"""Split articles into sentence-aware chunks sized in the embedder's own tokens, with exact char offsets.
+
+`Chunker.spec` names how an article was chunked (splitter, size, overlap, tokenizer); the manifest records it per
+article, so that an ingest under other chunk settings re-chunks an article instead of calling it unchanged, and
+it is part of every chunk id (a re-chunked article's vectors never overwrite the live ones before the manifest
+switches to them: index/ingest.py).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from index.types import Article, Chunk
 
+# Bump when the splitter's behaviour changes (its class, separators, offsets): every article is then re-chunked.
+SPLITTER = "llama-index SentenceSplitter v1"
+
 
 class Chunker:
-    def __init__(self, tokenizer: Callable[[str], list], chunk_tokens: int = 200, overlap: int = 30):
+    def __init__(self, tokenizer: Callable[[str], list], chunk_tokens: int = 200, overlap: int = 30,
+                 tokenizer_name: str = ""):
         self.tokenizer, self.chunk_tokens, self.overlap = tokenizer, chunk_tokens, overlap
         self._splitter: Any = None
+        # the tokenizer chunks are counted in: the embedder's (its model's name says which)
+        self.spec = json.dumps({"splitter": SPLITTER, "size": chunk_tokens, "overlap": overlap,
+                                "tokenizer": tokenizer_name}, sort_keys=True)
+        self._key = hashlib.sha256(self.spec.encode()).hexdigest()
 
     @property
     def splitter(self) -> Any:
@@ -33,7 +49,8 @@ class Chunker:
         nodes = self.splitter.get_nodes_from_documents([doc])
         chunks: list[Chunk] = []
         cursor = 0
-        digest = article.sha256[:10]  # hashes the whole article: once per article, not once per chunk
+        # the text and the chunking (article.sha256 hashes the whole article: once per article, not once per chunk)
+        digest = hashlib.sha256(f"{article.sha256}:{self._key}".encode()).hexdigest()[:10]
         for node in nodes:
             piece = node.get_content()
             start, end = locate(article.text, piece, cursor)

@@ -10,7 +10,9 @@ Schema versions (meta `schema`): 1 (no key) as first shipped; 2 records each art
 absolute file path or the upload's name, `record`: the line or list index in it), so that a record from another
 file can never silently replace an article, and keeps dates as ISO YYYY-MM-DD. A version 1 manifest is migrated
 when opened: `record` is added (NULL marks an article indexed before origins were recorded) and dates are
-normalised (one that cannot be read becomes NULL: it would sort and filter wrongly).
+normalised (one that cannot be read becomes NULL: it would sort and filter wrongly). 3 records how each article was
+chunked (`chunking`: index/chunk.py's `Chunker.spec`; NULL for an article chunked before it was recorded, which the
+next ingest of it checks by splitting it again).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from pathlib import Path
 from index.fields import FieldError, iso_date
 from index.types import Article, Chunk, Quote
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+FIRST_RECIPE = "export v1"  # what the ONNX indexes built before recipes were recorded were exported with
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, url TEXT, source TEXT, path TEXT,
-    text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP, record TEXT);
+    text TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT DEFAULT CURRENT_TIMESTAMP, record TEXT, chunking TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS articles_sha ON articles(sha256);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -63,8 +66,11 @@ class Manifest:
         with Transaction(self.db):  # another process may be migrating too: look again inside the transaction
             if self.meta("schema") == SCHEMA_VERSION:
                 return
-            if "record" not in {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}:
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+            if "record" not in columns:
                 self.db.execute("ALTER TABLE articles ADD COLUMN record TEXT")
+            if "chunking" not in columns:
+                self.db.execute("ALTER TABLE articles ADD COLUMN chunking TEXT")
             for row in self.db.execute("SELECT id, date FROM articles WHERE date IS NOT NULL").fetchall():
                 try:
                     date = iso_date(row["date"])
@@ -91,6 +97,19 @@ class Manifest:
         article was indexed before origins were recorded)."""
         row = self.db.execute("SELECT path, record FROM articles WHERE id=?", (article_id,)).fetchone()
         return (row["path"], row["record"]) if row else None
+
+    def chunking(self, article_id: str) -> str | None:
+        """How the article was chunked (`Chunker.spec`); None when that was not recorded (or no such article)."""
+        row = self.db.execute("SELECT chunking FROM articles WHERE id=?", (article_id,)).fetchone()
+        return row["chunking"] if row else None
+
+    def chunk_spans(self, article_id: str) -> list[tuple[int, int]]:
+        return [(r[0], r[1]) for r in self.db.execute(
+            'SELECT start, "end" FROM chunks WHERE article_id=? ORDER BY ordinal', (article_id,))]
+
+    def chunkings(self) -> dict[str | None, int]:
+        """Articles per chunking (None: not recorded)."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT chunking, COUNT(*) FROM articles GROUP BY chunking")}
 
     def sha_owner(self, sha: str) -> str | None:
         row = self.db.execute("SELECT id FROM articles WHERE sha256=?", (sha,)).fetchone()
@@ -178,7 +197,7 @@ class Manifest:
         """Record the embedder (model, backend, export recipe) that makes this index's vectors. Returns the recorded
         triple when a different one made the vectors already (the caller must refuse: vectors of two embedders never
         mix); an empty index adopts the new one. An index built before the backend was recorded was built with
-        torch; one built before the recipe was recorded adopts the current recipe (there was only one)."""
+        torch; an ONNX one built before the recipe was recorded was exported as "export v1" (the only recipe then)."""
         recorded = (self.meta("embed_model"), self.meta("embed_backend"), self.meta("embed_recipe"))
         if recorded == (model, backend, recipe):
             return None
@@ -189,7 +208,7 @@ class Manifest:
             if has_vectors and model_was is None:
                 model_was, backend_was = model, "torch" if model == "all-MiniLM-L6-v2" else backend
             if has_vectors and recipe_was is None:
-                recipe_was = recipe
+                recipe_was = FIRST_RECIPE if str(backend_was).startswith("onnx") else ""
             if has_vectors and (model_was, backend_was, recipe_was) != (model, backend, recipe):
                 return (str(model_was), str(backend_was), str(recipe_was))
             self.db.executemany("INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -198,18 +217,19 @@ class Manifest:
         return None
 
     # -- writes (each one transaction) ---------------------------------------------------------------
-    def commit(self, items: list[tuple[Article, list[Chunk], list[Quote]]]) -> set[str]:
-        """Record articles with their chunks and quotes, atomically; returns the chunk ids they replaced."""
+    def commit(self, items: list[tuple[Article, list[Chunk], list[Quote]]], chunking: str | None = None) -> set[str]:
+        """Record articles with their chunks (made as `chunking` says) and quotes, atomically; returns the chunk ids
+        they replaced."""
         replaced: set[str] = set()
         with Transaction(self.db):
             for article, chunks, quotes in items:
                 replaced |= self.chunk_ids(article.id)
                 self.db.execute("DELETE FROM articles WHERE id=?", (article.id,))
                 self.db.execute(
-                    "INSERT INTO articles (id, title, date, url, source, path, record, text, sha256) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO articles (id, title, date, url, source, path, record, text, sha256, chunking) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (article.id, article.title, article.date, article.url, article.source, article.path,
-                     article.record or "", article.text, article.sha256))
+                     article.record or "", article.text, article.sha256, chunking))
                 self.db.executemany('INSERT INTO chunks (id, article_id, ordinal, start, "end") VALUES (?,?,?,?,?)',
                                     [(c.id, c.article_id, c.ordinal, c.start, c.end) for c in chunks])
                 self.db.executemany('INSERT INTO quotes (article_id, speaker, role, verb, start, "end") '
@@ -232,6 +252,10 @@ class Manifest:
                                 [(q.article_id, q.speaker, q.role, q.verb, q.start, q.end) for q in quotes])
             self.db.execute("INSERT INTO meta (key, value) VALUES ('quotes_version', ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (version,))
+
+    def record_chunking(self, article_id: str, chunking: str) -> None:
+        """For an article chunked before chunking was recorded, once its chunks are found to be `chunking`'s."""
+        self.db.execute("UPDATE articles SET chunking=? WHERE id=?", (chunking, article_id))
 
     def save_fetch(self, url: str, kind: str, etag: str | None, last_modified: str | None, title: str | None,
                    article_id: str | None) -> None:

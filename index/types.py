@@ -1,9 +1,10 @@
-"""The records the indexing stages pass along: Article -> Chunk, Quote; Failure for what could not be read."""
+"""The records the indexing stages pass along: Article -> Chunk, Quote; Failure for what could not be read; and what
+an ingest reports: IngestProgress while it runs, IngestReport when it ends (VerifyReport for `newsrag verify`)."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -62,3 +63,87 @@ class Quote(BaseModel):
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Where a running ingest is: sent after each article is read and after each group of chunks is embedded."""
+
+    articles: int  # articles read so far (written, unchanged, duplicates, conflicts)
+    total: int | None  # articles the input holds (counted before the ingest began); None when not counted
+    chunks: int  # chunks embedded so far
+    written: int  # articles written so far
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    rechunked: list[str] = field(default_factory=list)  # the same text, chunked again under other chunk settings
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[Failure] = field(default_factory=list)
+    conflicts: list[Failure] = field(default_factory=list)  # an id taken by another file or record: not replaced
+    failed: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # not read on purpose (symlinks out of the folder)
+    notes: list[Failure] = field(default_factory=list)
+    chunks: int = 0
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """False only when nothing could be ingested at all."""
+        return bool(self.added or self.updated or self.rechunked or self.unchanged or self.duplicates
+                    or not (self.failed or self.conflicts or self.skipped))
+
+    def summary(self) -> str:
+        extra = "".join(f", {name} {len(items)}" for name, items in (("rechunked", self.rechunked),
+                                                                     ("conflicts", self.conflicts),
+                                                                     ("duplicates skipped", self.duplicates),
+                                                                     ("links skipped", self.skipped)) if items)
+        lines = [f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+                 f"failed {len(self.failed)}{extra} ({self.chunks} new chunks)"]
+        for label, items in (("failed", self.failed), ("conflict", self.conflicts), ("duplicate", self.duplicates),
+                             ("skipped", self.skipped), ("note", self.notes)):
+            lines += [f"  {label}: {f.path}: {f.reason}" for f in items]
+        lines += [f"  repaired: {r}" for r in self.repaired]
+        return "\n".join(lines)
+
+
+@dataclass
+class VerifyReport:
+    articles: int
+    chunks: int
+    vectors: int
+    keyword_chunks: int
+    orphans: int
+    missing: int
+    keyword_stale: bool
+    repaired: list[str] = field(default_factory=list)
+    other_chunking: int = 0  # articles chunked under other chunk settings than the current ones (not an error)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.orphans or self.missing or self.keyword_stale)
+
+    def summary(self) -> str:
+        state = "clean" if self.clean else "NOT consistent"
+        lines = [f"{state}: {self.articles} articles, {self.chunks} chunks in the manifest, {self.vectors} vectors "
+                 f"in Chroma, {self.keyword_chunks} chunks in the keyword index"]
+        if self.orphans:
+            lines.append(f"  {self.orphans} vectors in Chroma that the manifest does not list (interrupted ingest)")
+        if self.missing:
+            lines.append(f"  {self.missing} manifest chunks missing from Chroma")
+        if self.keyword_stale:
+            lines.append("  the keyword index is out of date")
+        lines += [f"  repaired: {r}" for r in self.repaired]
+        if self.other_chunking:
+            lines.append(f"  note: {stale_chunking(self.other_chunking)}")
+        if not self.clean and not self.repaired:
+            lines.append("run `newsrag verify --repair` to fix it")
+        return "\n".join(lines)
+
+
+def stale_chunking(count: int) -> str:
+    return (f"{count} indexed article{'s were' if count != 1 else ' was'} chunked under other chunk settings "
+            "(NEWSRAG_CHUNK_TOKENS, NEWSRAG_CHUNK_OVERLAP) and keep those chunks: ingest their files again to "
+            "re-chunk them")

@@ -53,7 +53,7 @@ def test_help_describes_the_arguments(capsys: pytest.CaptureFixture[str]) -> Non
     ("NEWSRAG_TOP_K", "abc", "NEWSRAG_TOP_K='abc' is not valid: expected a whole number (the default is 6"),
     ("NEWSRAG_MIN_SUPPORT", "high", "NEWSRAG_MIN_SUPPORT='high' is not valid: expected a number"),
     ("NEWSRAG_DROP_UNSUPPORTED", "maybe", "expected true or false"),
-    ("NEWSRAG_EMBED_BACKEND", "gpu", "expected one of torch, onnx or onnx-int8"),
+    ("NEWSRAG_EMBED_BACKEND", "gpu", "expected one of auto, torch, onnx or onnx-int8"),
     ("NEWSRAG_ANSWERER", "foo", "unknown answerer 'foo'"),
 ])
 def test_a_bad_setting_is_one_line_naming_it(name: str, value: str, says: str, monkeypatch: pytest.MonkeyPatch,

@@ -34,14 +34,17 @@ def test_onnx_backends_match_torch_fp32() -> None:
 
     reference = MiniLMEmbedder().embed(SENTENCES)
     fp32 = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=False).embed(SENTENCES)
-    int8 = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=True, batch_size=3).embed(SENTENCES)
+    embedder = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=True, threads=2)
+    int8 = embedder.embed(SENTENCES)
     assert int8.shape == (len(SENTENCES), 384) and np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-4)
     assert float((reference * fp32).sum(1).min()) >= 0.999
     cos = (reference * int8).sum(1)
     assert float(cos.mean()) >= 0.99 and float(cos.min()) >= 0.97, cos
-    # batching sorts by length: each vector must still land on its own row
-    shuffled = OnnxMiniLMEmbedder(MODEL_CACHE, quantized=True, batch_size=3).embed(SENTENCES[::-1])
-    assert np.allclose(shuffled[::-1], int8, atol=1e-5)
+    # texts run longest first on two threads: each vector must still land on its own row
+    assert np.allclose(embedder.embed(SENTENCES[::-1])[::-1], int8, atol=1e-6)
+    # and a text's vector is a function of the text alone, not of the texts embedded with it
+    alone = np.stack([embedder.embed([text])[0] for text in SENTENCES])
+    np.testing.assert_array_equal(alone, int8)
 
 
 @pytest.mark.slow
@@ -78,19 +81,23 @@ def test_an_index_remembers_the_export_recipe_and_refuses_another(tmp_path: Path
     from app.engine import check_embedder
     from app.errors import ConfigError
     from index.embedding.hashing import HashEmbedder
+    from index.embedding.onnx_export import RECIPE
 
+    assert RECIPE == "export v2"
     manifest = Manifest(tmp_path / "m.sqlite")
     assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None
     _index_one(manifest)
     manifest.db.execute("DELETE FROM meta WHERE key = 'embed_recipe'")  # as an index from before recipes were kept:
-    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None  # it adopts the current
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None  # it was made with v1
     assert manifest.meta("embed_recipe") == "export v1"
-    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v1") is None
-    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", "export v2") == \
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", RECIPE) == \
         ("all-MiniLM-L6-v2", "onnx-int8", "export v1")
+    manifest.db.execute("DELETE FROM meta WHERE key = 'embed_recipe'")  # the same old index, met by this newsrag:
+    assert manifest.claim_embedder("all-MiniLM-L6-v2", "onnx-int8", RECIPE) == \
+        ("all-MiniLM-L6-v2", "onnx-int8", "export v1")  # refused, not adopted: its vectors are v1's
 
     class NewRecipe(HashEmbedder):  # the same model and backend, exported another way
-        name, backend, recipe = "all-MiniLM-L6-v2", "onnx-int8", "export v2"
+        name, backend, recipe = "all-MiniLM-L6-v2", "onnx-int8", RECIPE
 
     with pytest.raises(ConfigError, match="exported as 'export v1', but this newsrag exports it as 'export v2'"):
         check_embedder(manifest, NewRecipe(), tmp_path)
@@ -139,3 +146,23 @@ def test_memoised_word_pieces_equal_the_tokenizer() -> None:
     assert pieces("one two three four five six seven") == reference.encode("one two three four five six seven",
                                                                           add_special_tokens=False).ids
     assert len(pieces.memo) <= 7
+
+
+def test_auto_backend_follows_the_cpu_and_an_index_keeps_its_own(tmp_path: Path) -> None:
+    from index.embedding.cpu import choose_backend, cpu_flags
+    from index.embedding.factory import resolve_backend as embed_backend
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 fma\n")
+    assert cpu_flags(info) == {"fpu", "sse2", "avx2", "fma"}
+    assert choose_backend(frozenset({"avx2", "fma"})) == "onnx"  # AVX2 only: INT8 barely faster, less exact
+    assert choose_backend(frozenset({"avx2", "avx512f", "avx512_vnni"})) == "onnx-int8"
+    assert choose_backend(frozenset({"avx2", "avx_vnni"})) == "onnx-int8"
+    assert choose_backend(frozenset()) == "onnx-int8"  # unknown CPU: the former default
+    manifest = Manifest(tmp_path / "m.sqlite")
+    assert embed_backend("auto", manifest) == choose_backend()  # an empty index: this CPU's best
+    assert embed_backend("torch", manifest) == "torch"  # an explicit choice is kept
+    _index_one(manifest)
+    assert embed_backend("auto", manifest) == "torch"  # vectors from before the backend was recorded: torch's
+    manifest.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embed_backend', 'onnx')")
+    assert embed_backend("auto", manifest) == "onnx"  # whatever this CPU prefers, the index keeps its backend

@@ -12,6 +12,7 @@ import pytest
 
 from app.engine import Engine, build_engine
 from index.fields import MAX_ID, is_safe_id, make_id
+from index.manifest import SCHEMA_VERSION
 from tests.conftest import make_settings
 
 
@@ -133,7 +134,7 @@ def test_a_manifest_from_before_origins_is_migrated(tmp_path: Path) -> None:
                      "UPDATE articles SET date = '{''y'': 2020}' WHERE id = 'other';")
     db.close()
     engine = build_engine(make_settings(data))
-    assert engine.manifest.meta("schema") == "2"
+    assert engine.manifest.meta("schema") == SCHEMA_VERSION
     assert engine.article("story").date == "2022-06-01" and engine.article("other").date is None
     assert engine.manifest.origin("story") == ("news/story.txt", None)
     (folder / "story.txt").write_text(story("Bridge", "The bridge reopened, late."))

@@ -103,7 +103,7 @@ def test_duplicates_and_remove(engine: Engine, tmp_path: Path) -> None:
 
 def test_failed_write_leaves_no_trace(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """If the manifest transaction fails after vectors went into Chroma, those vectors are taken out again."""
-    def boom(items):  # type: ignore[no-untyped-def]
+    def boom(*args):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(engine.manifest, "commit", boom)

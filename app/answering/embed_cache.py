@@ -5,20 +5,16 @@ against it), the sentences of the retrieved passages (the extractive answerer sc
 each claim with them) and a speaker's quotes. Passages recur across questions about the same story, so a warm
 process embeds only the sentences it has not seen. Keyed by the exact text. Ingest does not go through it.
 
-With `solo` (the INT8 backend), each text is embedded on its own (texts run side by side, one per core). Dynamic INT8
-quantisation scales activations per batch, so a text embedded among others gets a vector that depends on them (cosine
-down to ~0.97 against the same text alone): a cached vector would then depend on which question first brought the text
-in, and the same question could be answered differently depending on what was asked before. Alone, a text's vector
-is a function of the text (and costs the same CPU: no padding).
+A cached vector must be a function of its text alone, or the same question could be answered differently depending
+on what was asked before: the ONNX embedders run each text on its own (dynamic INT8 scales activations per run, so a
+text batched with others would get a vector that depends on them; index/embedding/onnx_minilm.py).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -29,13 +25,12 @@ DEFAULT_ITEMS = 20_000  # 384 float32 each: ~31 MB when full
 
 
 class CachedEmbedder:
-    def __init__(self, inner: Embedder, max_items: int = DEFAULT_ITEMS, solo: bool = False):
-        self.inner, self.max_items, self.solo = inner, max_items, solo
+    def __init__(self, inner: Embedder, max_items: int = DEFAULT_ITEMS):
+        self.inner, self.max_items = inner, max_items
         self.name, self.backend, self.dim = inner.name, inner.backend, inner.dim
         self.recipe = inner.recipe
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
         self.hits = self.misses = 0
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -54,7 +49,7 @@ class CachedEmbedder:
             self.misses += len(missing)
         if not missing:
             return out
-        fresh = self._embed(list(missing))
+        fresh = self.inner.embed(list(missing))
         with self._lock:
             for (text, rows), vec in zip(missing.items(), fresh, strict=True):
                 out[rows] = vec
@@ -63,15 +58,6 @@ class CachedEmbedder:
             while len(self._vectors) > self.max_items:
                 self._vectors.popitem(last=False)
         return out
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        if not self.solo or len(texts) == 1:
-            return self.inner.embed(texts)
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="newsrag-embed-solo")
-        rows = list(self._pool.map(lambda text: self.inner.embed([text])[0], texts))
-        return np.stack(rows).astype(np.float32, copy=False)
 
     def clear(self) -> None:
         with self._lock:

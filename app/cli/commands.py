@@ -10,6 +10,7 @@ from app.cli.ask import ask, chat, emit
 from app.cli.plugins import plugin_commands
 from app.cli.watch import ingest_urls, split_urls, watch
 from app.engine import Engine, build_engine
+from app.progress import ProgressLog
 from app.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
@@ -70,10 +71,8 @@ def ingest(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def ingest_paths(engine: Engine, paths: list[Path], follow_symlinks: bool = False) -> int:
-    from tqdm import tqdm  # tqdm is imported only by the commands that show a bar
-
-    with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
-        report = engine.ingest(paths, progress=bar.update, follow_symlinks=follow_symlinks)
+    with ProgressLog("ingest") as progress:  # a bar on a terminal, a line every 10 s or 250 articles elsewhere
+        report = engine.ingest(paths, progress=progress, follow_symlinks=follow_symlinks)
     print(report.summary())
     if not report.ok:
         print("nothing could be ingested: fix the files above and run the command again.", file=sys.stderr)

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from app.engine import Engine
 from app.errors import NewsragError
+from app.progress import ProgressLog
 from index.ingest import IngestReport
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -39,10 +40,8 @@ def split_urls(items: list[str]) -> tuple[list[str], list[str]]:
 
 
 def ingest_urls(engine: Engine, urls: list[str]) -> IngestReport:
-    from tqdm import tqdm  # tqdm is imported only by the commands that show a bar
-
-    with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
-        return engine.ingest_urls(urls, progress=bar.update,
+    with ProgressLog("ingest") as progress:  # a bar on a terminal, a line every 10 s or 250 articles elsewhere
+        return engine.ingest_urls(urls, progress=progress,
                                   log=lambda line: print(line, file=sys.stderr) if sys.stderr.isatty() else None)
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from app.progress import ProgressLog
 from app.web.common import ApiContext, context
 from app.web.errors import responses
 from app.web.security import ApiError, require_admin
@@ -98,8 +99,8 @@ def _ingest(ctx: ApiContext, files: list[UploadFile]) -> IngestReport:
             with path.open("wb") as out:
                 shutil.copyfileobj(f.file, out)
             names[path] = name
-        with ctx.write_lock:
-            report = ctx.engine.ingest(list(names), names=names)
+        with ctx.write_lock, ProgressLog("upload", terminal=False) as progress:  # in the server's log
+            report = ctx.engine.ingest(list(names), progress=progress, names=names)
         prefix = tmp.rstrip("/") + "/"
         for failure in (*report.failed, *report.duplicates, *report.conflicts, *report.notes):
             failure.path = str(failure.path).replace(prefix, "")
@@ -124,7 +125,8 @@ def report_json(report: IngestReport) -> dict[str, Any]:
     def failures(items: list) -> list[dict[str, str]]:
         return [{"path": f.path, "reason": f.reason} for f in items]
 
-    return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+    return {"added": report.added, "updated": report.updated, "rechunked": report.rechunked,
+            "unchanged": report.unchanged,
             "duplicates": failures(report.duplicates), "conflicts": failures(report.conflicts),
             "failed": failures(report.failed), "notes": failures(report.notes), "chunks": report.chunks}
 

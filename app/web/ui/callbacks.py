@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gradio as gr
 
 from app.errors import NewsragError
+from app.progress import ProgressLog
 from app.web.ui.access import UIAccess
 from app.web.ui.articles import EMPTY_PREVIEW, count_line, preview_html, search
 from app.web.ui.views import (
@@ -32,6 +33,7 @@ from app.web.ui.views import (
     user_html,
 )
 from index.formats.registry import labels
+from index.types import IngestProgress
 
 if TYPE_CHECKING:
     from app.engine import Engine
@@ -161,17 +163,17 @@ class UIActions:
             return f"error: {exc}", *self.list_articles(query)
         if not files:
             return f"Choose one or more files first ({labels()}).", *self.list_articles(query)
-        done = 0
+        log = ProgressLog("upload", terminal=False)  # lines in the server's log as well, for a long upload
 
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            progress((done, None), desc=f"Embedding: {done} chunks", unit="chunks")
+        def tick(at: IngestProgress) -> None:
+            log(at)
+            progress((at.articles, at.total), desc=log.line(at), unit="articles")
 
         progress(0, desc="Reading files")
         try:
             paths = [Path(f) for f in files]  # Gradio's temp folders change with the content: the name is the origin
-            report = self.engine.ingest(paths, progress=tick, names={p: p.name for p in paths})
+            with log:
+                report = self.engine.ingest(paths, progress=tick, names={p: p.name for p in paths})
         except NewsragError as exc:
             return f"error: {exc}", *self.list_articles(query)
         summary = upload_summary(report.summary(), files)
