@@ -112,3 +112,24 @@ def test_answer_candidates_are_of_the_asked_kind_and_new_to_the_question() -> No
     number = expected("How many seats did Tisza win?")
     assert number is not None
     assert candidates("Tisza won 138 seats.", "How many seats did Tisza win?", number) == ["138"]
+
+
+def dated(article: str, text: str, title: str, date: str, rank: int = 1) -> Passage:
+    return passage(article, text, title, rank).model_copy(update={"date": date})
+
+
+def test_a_question_about_this_week_is_not_answered_from_an_old_edition(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "which championship began on Thursday?" asked in April 2026 was answered with the 2024 PGA
+    # Championship's "gets underway Thursday": a sentence about another edition, from an article two years older.
+    old = dated("old", "The 2024 PGA Championship, the second golf major of the year, gets underway on Thursday at "
+                       "Valhalla Golf Club in Louisville, Kentucky.", "PGA Championship 2024: what to know",
+                "2024-05-14")
+    new = dated("new", "Scottie Scheffler opened his title defence at the Masters at Augusta National on Thursday, "
+                       "the first major of the golf season.", "Scheffler starts strong at Augusta", "2026-04-09",
+                rank=2)
+    question = "Which golf championship, the first major of the season, began on Thursday this week?"
+    answer = answerer.answer(question, [old, new])
+    assert not answer.refused and answer.citations[0].article_id == "new" and "Masters" in answer.text
+    timeless = answerer.answer("Which golf championship gets underway at Valhalla Golf Club?", [old, new])
+    assert timeless.citations and timeless.citations[0].article_id == "old"  # no time words: no preference
+

@@ -10,7 +10,12 @@ it. So each candidate (app/answering/evidence.py) gets, besides those two,
 - `vote`: how much the other good candidates agree on its answer (the same team named by several sentences, in
   several articles, is more likely the answer than one named once);
 - `unresolved`: it opens with a pronoun or a bare description whose antecedent is not in the passage (unless the
-  question names it too: "The clerk pasted ..." answers "What did the clerk paste?").
+  question names it too: "The clerk pasted ..." answers "What did the clerk paste?");
+- `stale`: the question asks about now ("this week", "recently") and the sentence's article is dated well before
+  the newest retrieved article (a 2024 "PGA Championship gets underway Thursday" does not answer a 2026 "which
+  championship began this week?"). The newest retrieved article stands for "now": the retriever never returns
+  an article dated after the day the question is asked as of, and it prefers the question's window. A penalty,
+  not a filter: background pieces answer "now" questions too (docs/eval.md, "answer side after the merge").
 The weights were chosen on the calibration half of the RealTime QA dev questions (docs/eval.md) and are fixed;
 `min_support` (NEWSRAG_MIN_SUPPORT) is the threshold on the same scale.
 """
@@ -18,16 +23,20 @@ The weights were chosen on the calibration half of the RealTime QA dev questions
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 
 import numpy as np
 
 import app.answering.extractive.answer_type as answer_type
 from app.answering.extractive.evidence import Candidate
 from app.answering.names import fold, name_in
+from app.answering.timeframe import parse
 from index.embedding.base import Embedder
 from index.text import coverage, stem, stems
 
-WEIGHTS = {"dense": 0.6, "lex": 0.15, "strong": 0.2, "weak": 0.1, "names": 0.15, "vote": 0.3, "unresolved": -0.1}
+WEIGHTS = {"dense": 0.6, "lex": 0.15, "strong": 0.2, "weak": 0.1, "names": 0.15, "vote": 0.3, "unresolved": -0.1,
+           "stale": -0.2}
+STALE_DAYS = 30  # an article this much older than the question's window is about another edition or event
 VOTE_TEMPERATURE = 10.0  # how sharply the agreement vote favours the best-scored candidates
 STRONG = {"country", "state", "person", "number", "date", "place"}
 VOTED = {"country", "state", "person", "place", "org", "named"}  # (not dates or numbers: 'Wednesday', 'two')
@@ -41,6 +50,7 @@ def score(question: str, names: list[str], kind: answer_type.AnswerType | None, 
     vecs = embedder.embed([question] + [c.text for c in candidates])
     dense = np.asarray(vecs[1:] @ vecs[0])
     wanted = stems(question)
+    since = _now_since(question, candidates)
     for c, d in zip(candidates, dense, strict=True):
         c.answers = answer_type.candidates(c.text, question, kind) if kind else []
         context = f"{c.passage.title}\n{c.text}"  # the title says what "the civil war" is
@@ -53,11 +63,38 @@ def score(question: str, names: list[str], kind: answer_type.AnswerType | None, 
             "weak": typed if kind and kind.kind not in STRONG else 0.0,
             "names": sum(name_in(n, folded, context) for n in names) / len(names) if names else 1.0,
             "unresolved": float(c.unresolved is not None and stem(c.unresolved.lower()) not in wanted),
+            "stale": float(_older(c.passage.date, since)),
             "vote": 0.0,
         }
         c.score = _total(c.features, weights)
     if weights.get("vote") and kind and kind.kind in VOTED:
         _vote(candidates, weights)
+
+
+def _now_since(question: str, candidates: list[Candidate]) -> date | None:
+    """For a question about now: the day before which an article is stale (the start of the question's window,
+    relative to the newest retrieved article, less STALE_DAYS); None for any other question."""
+    days = [d for d in (_day(c.passage.date) for c in candidates) if d]
+    if not days:
+        return None
+    newest = max(days)
+    frame = parse(question, newest)
+    slack = timedelta(days=STALE_DAYS)
+    if frame is None or not frame.soft or frame.start is None or frame.end is None or frame.end < newest - slack:
+        return None  # no time words, a hard filter, or history the question names ("the record set in 1980")
+    return frame.start - slack
+
+
+def _older(text: str | None, since: date | None) -> bool:
+    day = _day(text)
+    return since is not None and day is not None and day < since
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "")[:10])
+    except ValueError:
+        return None
 
 
 def _typed(kind: answer_type.AnswerType | None, answers: list[str]) -> float:
