@@ -133,3 +133,10 @@ def test_a_question_about_this_week_is_not_answered_from_an_old_edition(answerer
     timeless = answerer.answer("Which golf championship gets underway at Valhalla Golf Club?", [old, new])
     assert timeless.citations and timeless.citations[0].article_id == "old"  # no time words: no preference
 
+
+
+def test_who_won_is_refused_when_no_sentence_names_a_winner(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "Who won the 2023 Super Bowl?" quoted a sentence about the game that names no team.
+    answer = answerer.answer("Who won the 2023 Super Bowl?", [HALFTIME])
+    assert answer.refused and not answer.citations
+    assert "Kansas City Chiefs" in answerer.answer("Who won the 2023 Super Bowl?", [HALFTIME, SUPER_BOWL]).text

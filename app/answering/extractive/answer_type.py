@@ -65,6 +65,7 @@ class AnswerType:
     kind: str  # one of KINDS
     head: str | None = None  # the noun after "which"/"what" ("automaker"), when there is one
     modifiers: tuple[str, ...] = ()  # capitalised words that qualify the head ("Texas" in "which Texas city")
+    must_name: bool = False  # only a sentence naming a candidate answers ("who won?": a team, a person, a country)
 
 
 def focus(question: str) -> str:
@@ -94,7 +95,7 @@ def expected(question: str) -> AnswerType | None:
     if low.startswith(_DATE_STARTS) or re.search(r"\b(?:in|on) what (?:year|date|day)\b", low):
         return AnswerType("date")
     if re.match(r"who\s+(?:won|beat|defeated|will\s+host|hosted|will\s+face|claimed|took)\b", low):
-        return AnswerType("named")  # a team or a country wins as often as a person
+        return AnswerType("named", must_name=True)  # a team or a country wins as often as a person
     if re.match(r"(?:who|whom)\b", low) or re.search(r"\bwho\s+(?:is|was|won|will|has|had|did)\b", low):
         return AnswerType("person")
     m = _WHICH.search(q)

@@ -99,7 +99,7 @@ class ExtractiveAnswerer:
             pool = [c for c in pool if c.features["names"] > 0]
             if not pool:
                 return refusal(question, f"no retrieved sentence is about {', '.join(about)}.", self.name, passages)
-        if kind and kind.kind in scoring.STRONG:
+        if kind and (kind.kind in scoring.STRONG or kind.must_name):
             pool = [c for c in pool if c.answers]
             if not pool:
                 return refusal(question, f"no retrieved sentence names {_what(kind)}.", self.name, passages)
@@ -201,7 +201,7 @@ def descriptive(name: str) -> bool:
 
 def _what(kind: answer_type.AnswerType) -> str:
     return {"country": "a country", "state": "a state", "person": "a person", "number": "a number",
-            "date": "a date", "place": "a place"}.get(kind.kind, "an answer")
+            "date": "a date", "place": "a place"}.get(kind.kind, "a name" if kind.must_name else "an answer")
 
 
 def _theirs(speaker: str, c: Candidate) -> bool:
