@@ -140,3 +140,18 @@ def test_who_won_is_refused_when_no_sentence_names_a_winner(answerer: Extractive
     answer = answerer.answer("Who won the 2023 Super Bowl?", [HALFTIME])
     assert answer.refused and not answer.citations
     assert "Kansas City Chiefs" in answerer.answer("Who won the 2023 Super Bowl?", [HALFTIME, SUPER_BOWL]).text
+
+
+def test_a_named_site_answers_a_where_question(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "over which Texas city?" was answered with Dallas (airports delayed by staffing) because "El Paso
+    # International Airport" is no known place and follows no "in"/"at": the sentence that answers was not a candidate.
+    shut = passage("ep", "The FAA shut down El Paso International Airport for ten days, citing a security threat to "
+                         "flights.", "FAA closes airspace", rank=2)
+    delays = passage("dl", "Air traffic control staffing issues delayed flights at airports in Dallas and Houston, "
+                           "the agency said.", "Staffing delays at airports")
+    answer = answerer.answer("The FAA announced an airspace shutdown over which Texas city?", [delays, shut])
+    assert not answer.refused and "El Paso" in answer.text
+    temple = passage("th", "After the meeting, Xi took Trump to the Temple of Heaven, one of the city's oldest "
+                           "religious sites.", "Trump in Beijing")
+    assert candidates(temple.text, "Which historical site did Xi and Trump tour?", expected(
+        "Which historical site did Xi and Trump tour?")) == ["Temple of Heaven"]

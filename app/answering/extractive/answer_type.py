@@ -141,14 +141,24 @@ def candidates(sentence: str, question: str, kind: AnswerType) -> list[str]:
         return [r for r, _ in runs if fold(r) in STATE_NAMES]
     if kind.kind == "person":
         return [r for r, _ in runs if _person_like(r)]
-    if kind.kind == "place":  # a known place, or a name after "in", "at", "near" ... ('in Davos')
-        return [r for r, at in runs if is_place(r) or _LOCATIVE.search(sentence[max(0, at - 12):at])]
+    if kind.kind == "place":  # a known place, a name after "in", "at", "near" ... ('in Davos'), or a named site
+        return [r for r, at in runs if is_place(r) or _LOCATIVE.search(sentence[max(0, at - 12):at]) or _site(r)]
     if kind.kind == "org":  # a company is not a person or a place
         return [r for r, _ in runs if fold(r) not in DEMONYMS and not is_place(r) and gender(r) is None]
     return [r for r, _ in runs if fold(r) not in DEMONYMS]
 
 
 _LOCATIVE = re.compile(r"\b(?:in|at|near|from|outside|inside|across|around)\s+(?:the\s+)?$", re.I)
+
+
+_SITE_WORDS = _PLACE_HEADS | {"temple", "palace", "square", "cathedral", "museum", "castle", "tower", "bridge",
+                              "church", "abbey", "monument", "memorial", "garden", "gardens", "beach", "mountain",
+                              "lake", "river", "bay", "valley", "station", "hotel", "theater", "theatre", "hall"}
+
+
+def _site(run: str) -> bool:
+    """'El Paso International Airport', 'Temple of Heaven': a capitalised run named for a kind of place."""
+    return any(w.lower() in _SITE_WORDS for w in run.split())
 
 
 def _words(text: str) -> list[str]:
