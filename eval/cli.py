@@ -157,15 +157,15 @@ def evaluate_command(engine: Engine, args: argparse.Namespace) -> int:
         from eval.dataset import cache_root
 
         corpus = [subset_corpus(corpus, questions, args.distractors, cache_root() / "subsets")]
-    quiet = bool(args.json)
-    evaluated, info = open_corpus(settings, corpus, args.data_dir, quiet=quiet)
+    # the corpus ingest reports on stderr even with --json (stdout holds the JSON; a first ingest takes minutes)
+    evaluated, info = open_corpus(settings, corpus, args.data_dir)
     judge = make_judge(args.judge, settings, evaluated.embedder, args.judge_base_url, args.judge_model)
     if args.answerer:
         evaluated.answerer(args.answerer)  # a misconfigured answerer fails now, not per question
     indexed = {a["id"] for a in evaluated.articles()}
     gold = {g for q in questions for g in q.gold_article_ids}
     cfg = EvalConfig(answerer=args.answerer, k=args.k, evidence=args.evidence, dated=not args.ignore_dates)
-    records = run_with_bar(evaluated, questions, judge, cfg, quiet=quiet)
+    records = run_with_bar(evaluated, questions, judge, cfg, quiet=bool(args.json))
     run_info = {"dataset": str(args.dataset), "corpus": ", ".join(map(str, args.corpus)),
                 "corpus_hash": info["corpus_hash"][:16], "articles": info["articles"],
                 "gold_ids_not_indexed": len(gold - indexed), "answerer": args.answerer or settings.answerer,

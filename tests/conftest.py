@@ -32,6 +32,16 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def offline_eval_env(mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """The environment of an in-process `newsrag eval` on the hash fake: its own data dir and cache under `tmp`."""
+    mp.setenv("NEWSRAG_EMBEDDER", "hash")
+    mp.setenv("NEWSRAG_MIN_SUPPORT", str(HASH_MIN_SUPPORT))  # the threshold on the fake's scale (above)
+    mp.setenv("NEWSRAG_DATA_DIR", str(tmp / "data"))
+    mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
+    mp.delenv("NEWSRAG_ANSWERER", raising=False)
+    mp.chdir(tmp)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")

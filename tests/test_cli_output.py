@@ -96,7 +96,7 @@ def test_openai_variables_are_read_when_the_newsrag_ones_are_empty(monkeypatch: 
 
 
 def test_library_logging_is_quiet_unless_verbose(tmp_path: Path) -> None:
-    """bm25s logs at DEBUG on every keyword-index build; a library that called basicConfig() made it a line."""
+    """llama-index logs at DEBUG while it splits; a library that called basicConfig() made each record a line."""
     code = ("import logging, sys; logging.basicConfig(level=logging.DEBUG); from app.cli.main import main; "
             "sys.exit(main(sys.argv[1:]))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_DATA_DIR": str(tmp_path / "d"), "NEWSRAG_EMBEDDER": "hash"}

@@ -15,7 +15,7 @@ from app.cli.main import main
 from eval.summary import METRICS, contributions, interval, metric_stats, paired_delta
 from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import CHROMIUM
-from tests.conftest import HASH_MIN_SUPPORT, ROOT, SAMPLE_DIR
+from tests.conftest import ROOT, SAMPLE_DIR, offline_eval_env
 
 DATASET = ROOT / "eval" / "datasets" / "sample.jsonl"
 DISTRACTORS = ROOT / "eval" / "datasets" / "sample-distractors.jsonl"
@@ -27,12 +27,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two runs of the sample set: k = 6 and k = 1 (fewer passages: a real, measurable change)."""
     tmp = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEWSRAG_EMBEDDER", "hash")
-        mp.setenv("NEWSRAG_MIN_SUPPORT", str(HASH_MIN_SUPPORT))  # the threshold on the fake's scale (conftest)
-        mp.setenv("NEWSRAG_DATA_DIR", str(tmp / "data"))
-        mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
-        mp.delenv("NEWSRAG_ANSWERER", raising=False)
-        mp.chdir(tmp)
+        offline_eval_env(mp, tmp)
         for name, k in (("a", "6"), ("b", "1")):
             assert main([*EVAL, "--k", k, "--out", str(tmp / name), "--json"]) == 0
         yield {"tmp": tmp, "a": tmp / "a", "b": tmp / "b", "mp": mp}

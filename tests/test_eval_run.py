@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.cli.main import main
-from tests.conftest import HASH_MIN_SUPPORT, ROOT, SAMPLE_DIR
+from tests.conftest import ROOT, SAMPLE_DIR, offline_eval_env
 from tests.fake_openai import FakeOpenAI, Reply
 
 DATASET = ROOT / "eval" / "datasets" / "sample.jsonl"
@@ -23,12 +23,7 @@ ARGS = ["eval", "--dataset", str(DATASET), "--corpus", str(SAMPLE_DIR), "--corpu
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     tmp = tmp_path_factory.mktemp("eval")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEWSRAG_EMBEDDER", "hash")
-        mp.setenv("NEWSRAG_MIN_SUPPORT", str(HASH_MIN_SUPPORT))  # the threshold on the fake's scale (conftest)
-        mp.setenv("NEWSRAG_DATA_DIR", str(tmp / "data"))
-        mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
-        mp.delenv("NEWSRAG_ANSWERER", raising=False)
-        mp.chdir(tmp)
+        offline_eval_env(mp, tmp)
         yield tmp
 
 

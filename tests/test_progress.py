@@ -18,7 +18,7 @@ import pytest
 from app.engine import Engine, build_engine
 from app.progress import ProgressLog, duration
 from index.types import IngestProgress
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, SAMPLE_DIR, make_settings
 from tests.gradio_api import request_from
 
 LINE = re.compile(r"^(?P<label>[\w :]+): (?P<n>[\d,]+)/(?P<total>[\d,]+) articles \(\d+%\), [\d,]+ chunks embedded; "
@@ -133,3 +133,17 @@ def _logged(err: str) -> None:
     """A server log: at least one progress line (300 articles: by 250, or sooner by time), then the last one."""
     assert any(LINE.match(x) and x.startswith("upload: ") for x in err.splitlines()), err
     assert "upload: done, 300 articles read, 300 written" in err
+
+
+def test_eval_json_still_reports_the_corpus_ingest_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli.main import main
+
+    monkeypatch.setenv("NEWSRAG_EMBEDDER", "hash")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    dataset = ROOT / "eval" / "datasets" / "sample.jsonl"
+    assert main(["eval", "--dataset", str(dataset), "--corpus", str(SAMPLE_DIR), "--limit", "2",
+                 "--data-dir", str(tmp_path / "eval-data"), "--out", str(tmp_path / "out"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out.strip().splitlines()[-1])["questions"] == 2  # stdout stays one JSON object
+    assert "eval: ingest: done, 1 articles read" in err, err

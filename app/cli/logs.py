@@ -1,10 +1,10 @@
 """Logging for the `newsrag` command: our own warnings always, the libraries' chatter only when asked (-v, -vv).
 
-Some libraries make noise on their own: bm25s sets its logger to DEBUG at import, and any library that calls
-`logging.basicConfig()` (onnxruntime's quantisation helpers do) then turns every such record into a line on the
-terminal ("DEBUG:bm25s:Building index from tokens" on the first ingest). One root handler is installed first, so a
-later `basicConfig()` is a no-op, and it filters by who logged: newsrag's packages from WARNING up, the libraries
-from ERROR up; -v lets everything from INFO through, -vv everything.
+Some libraries make noise on their own (llama-index logs at DEBUG while it splits; bm25s, the keyword index before
+index/keyword/, set its logger to DEBUG at import), and any library that calls `logging.basicConfig()`
+(onnxruntime's quantisation helpers do) then turns every such record into a line on the terminal. One root
+handler is installed first, so a later `basicConfig()` is a no-op, and it filters by who logged: newsrag's packages
+from WARNING up, the libraries from ERROR up; -v lets everything from INFO through, -vv everything.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class ByOrigin(logging.Filter):
 
 
 class LowerLevel(logging.Formatter):
-    """`warning: message` like the rest of the CLI's messages (with -v: `info: bm25s: message`)."""
+    """`warning: message` like the rest of the CLI's messages (with -v: `info: llama_index...: message`)."""
 
     def __init__(self, verbosity: int):
         super().__init__()
