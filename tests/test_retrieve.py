@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.answering.fusion import near_copy, rrf, shingles
+import pytest
+
+from app.answering import fusion
+from app.answering.fusion import choose, near_copy, rrf, shingles
 from app.answering.retrieve import HybridRetriever
 from app.engine import Engine
 
@@ -89,6 +92,18 @@ def test_fusion_helpers() -> None:
     text = "one two three four five six seven eight nine ten"
     assert near_copy(shingles(text), shingles(text + " eleven"))
     assert not near_copy(shingles(text), shingles("ten nine eight seven six five four three two one"))
+
+
+def test_copies_are_judged_once_per_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index of syndicated copies: 300 candidates, 300 articles, 3 texts. Only 3 passages exist, so the cap
+    yields and every candidate is seen twice; each distinct text's 5-grams are made once (it was 2 x 300)."""
+    texts = [f"story {n}: " + " ".join(f"w{n}x{i}" for i in range(40)) for n in range(3)]
+    order = [f"c{i}" for i in range(300)]
+    calls: list[str] = []
+    monkeypatch.setattr(fusion, "shingles", lambda text, n=5: calls.append(text) or shingles(text, n))
+    kept = choose(order, lambda c: f"article-{c}", lambda c: texts[int(c[1:]) % 3], k=6, per_article=1)
+    assert kept == ["c0", "c1", "c2"]
+    assert sorted(calls) == sorted(texts)
 
 
 def test_a_reranker_chooses_from_the_deeper_pool_it_asks_for(engine: Engine, tmp_path: Path) -> None:

@@ -44,23 +44,36 @@ def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_o
     """The first k chunk ids of `order` keeping at most `per_article` per article (0: no cap) and no near-copy of
     one already kept. `article_of`/`text_of` return None for a chunk to skip (not live, filtered out). When there
     are not k articles to choose from (one article indexed, a filter down to one), the cap yields: the remaining
-    slots go to the next chunks of the articles already chosen, in fused order."""
+    slots go to the next chunks of the articles already chosen, in fused order.
+
+    A chunk found to be a copy stays one (the kept passages only grow), and a text seen before is judged without
+    its 5-grams: an index full of syndicated copies put ~350 candidates a question through `shingles` (85 ms of a
+    90 ms retrieval at 10k chunks in the bench's copy-grown index)."""
     order = list(order)
     kept: list[str] = []
     kept_shingles: list[set[str]] = []
     per: dict[str, int] = {}
+    copies: set[str] = set()  # chunk ids found to be near-copies of a kept passage
+    copy_texts: set[str] = set()  # texts kept or found to be copies: the same text again is a copy
     for capped in ((True, False) if per_article else (False,)):
         for cid in order:
             if len(kept) == k:
                 return kept
+            if cid in copies:
+                continue
             article = article_of(cid)
             if article is None or cid in kept or (capped and per.get(article, 0) >= per_article):
                 continue
             text = text_of(cid)
             if text is None:
                 continue
+            if text in copy_texts:
+                copies.add(cid)
+                continue
             grams = shingles(text)
+            copy_texts.add(text)
             if any(near_copy(grams, other) for other in kept_shingles):
+                copies.add(cid)
                 continue
             kept.append(cid)
             kept_shingles.append(grams)
