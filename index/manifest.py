@@ -151,8 +151,10 @@ class Manifest:
         if filters.get("article_ids"):
             where.append(f"a.id IN ({','.join('?' * len(filters['article_ids']))})")
             args += list(filters["article_ids"])
-        rows = self.db.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE "
-                               + (" AND ".join(where) or "1"), args)
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: sqlite3.Row objects for ~30k ids cost a fifth of the read
+        rows = cursor.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE "
+                              + (" AND ".join(where) or "1"), args)
         return {r[0] for r in rows}, self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
     def dated(self, start: str | None = None, end: str | None = None) -> tuple[int, str | None]:

@@ -24,6 +24,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Protocol
 
@@ -58,7 +59,7 @@ class KeywordStore(Protocol):
         """Index these chunks inside the manifest's open write transaction (removals follow the chunks)."""
         ...
 
-    def query(self, text: str, k: int, among: set[str] | None = None) -> list[tuple[str, float]]: ...
+    def query(self, text: str, k: int, among: AbstractSet[str] | None = None) -> list[tuple[str, float]]: ...
     def stored_ids(self) -> set[str]: ...
     def sync(self) -> list[str]: ...
     def rebuild(self) -> None: ...
@@ -82,6 +83,7 @@ class KeywordIndex:
         self._lock = threading.Lock()  # one catch-up at a time; a query never reads postings being changed
         self._row_of: dict[str, int] = {}  # chunk id -> row, for filtered queries (stale entries are dead rows)
         self._mapped = 0
+        self._allowed_for: tuple[AbstractSet[str], set[int]] | None = None  # the last `among` and its rows
 
     # -- writes ----------------------------------------------------------------------------------
     def stage(self, db: sqlite3.Connection, items: Sequence[tuple[Article, Sequence[Chunk]]]) -> None:
@@ -175,9 +177,10 @@ class KeywordIndex:
         with self._lock:
             self._fresh()
 
-    def query(self, text: str, k: int, among: set[str] | None = None) -> list[tuple[str, float]]:
+    def query(self, text: str, k: int, among: AbstractSet[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; only chunks with a positive score; `among`: only these chunks (a
-        filter inside the search, so that k still come back)."""
+        filter inside the search, so that k still come back). The rows of the last `among` are remembered: the
+        retriever passes the same frozen set for the same filter (30k ids mapped to rows took ~30 ms)."""
         words = sorted(set(tokens(text)))
         if not words or k <= 0 or among == set():
             return []
@@ -188,9 +191,15 @@ class KeywordIndex:
             allowed = None
             if among is not None:  # chunk ids -> rows from memory: 30k ids looked up in SQL took ~100 ms
                 new = db.execute("SELECT chunk_id, row FROM kw_chunks WHERE row > ? ORDER BY row", (self._mapped,))
+                new_rows = False
                 for cid, row in new:
-                    self._row_of[cid], self._mapped = row, row
-                allowed = {self._row_of[c] for c in among if c in self._row_of}
+                    self._row_of[cid], self._mapped, new_rows = row, row, True
+                last = self._allowed_for
+                if last is not None and last[0] is among and not new_rows:
+                    allowed = last[1]
+                else:
+                    allowed = {self._row_of[c] for c in among if c in self._row_of}
+                    self._allowed_for = (among, allowed) if isinstance(among, frozenset) else None
             top = fresh.top(ids, k, allowed)
         if not top:
             return []
