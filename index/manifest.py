@@ -138,24 +138,14 @@ class Manifest:
                                ids).fetchall() if ids else []
         return {r["id"]: r for r in rows}
 
-    def chunks_matching(self, filters: dict) -> tuple[set[str], int]:
-        """(ids of the chunks whose article passes `filters`, how many chunks there are in all). Filters: `source`,
-        `article_ids`, `date_from`/`date_to` (an undated article fails them), `as_of` (an article dated after it
-        fails; an undated one passes)."""
-        where, args = [], []
-        for key, clause in (("source", "a.source = ?"), ("date_from", "a.date >= ?"), ("date_to", "a.date <= ?"),
-                            ("as_of", "(a.date IS NULL OR a.date <= ?)")):
-            if filters.get(key):
-                where.append(clause)
-                args.append(str(filters[key]))
-        if filters.get("article_ids"):
-            where.append(f"a.id IN ({','.join('?' * len(filters['article_ids']))})")
-            args += list(filters["article_ids"])
-        cursor = self.db.cursor()
-        cursor.row_factory = None  # plain tuples: sqlite3.Row objects for ~30k ids cost a fifth of the read
-        rows = cursor.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE "
-                              + (" AND ".join(where) or "1"), args)
-        return {r[0] for r in rows}, self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    def filter_table(self) -> tuple[list[tuple[str, str | None, str | None]], dict[str, list[str]]]:
+        """What retrieval's filters are judged on (app/answering/retrieve.py): every article's (id, date, source),
+        and each article's chunk ids."""
+        articles = [(r[0], r[1], r[2]) for r in self.db.execute("SELECT id, date, source FROM articles")]
+        chunks: dict[str, list[str]] = {}
+        for cid, aid in self.db.execute("SELECT id, article_id FROM chunks"):
+            chunks.setdefault(aid, []).append(cid)
+        return articles, chunks
 
     def dated(self, start: str | None = None, end: str | None = None) -> tuple[int, str | None]:
         """(how many articles are dated within [start, end], the newest such date)."""

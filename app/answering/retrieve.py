@@ -54,6 +54,7 @@ class HybridRetriever:
         self._generation = -1
         self._articles: list[tuple[str, str | None, str | None]] = []  # (id, date, source)
         self._chunks_of: dict[str, list[str]] = {}  # article id -> its chunk ids
+        self._total = 0  # chunks in all
 
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]:
         """`filters`: source, article_ids, date_from/date_to, as_of (applied inside both searches) and
@@ -120,7 +121,8 @@ class HybridRetriever:
         return dense, self.keyword.query(query, pool, among)
 
     def _chunks_matching(self, filters: dict[str, Any]) -> tuple[frozenset[str], int]:
-        """The chunks whose article passes `filters` (the rules of Manifest.chunks_matching), remembered per
+        """The chunks whose article passes `filters` (the rules of `_passes`) and how many chunks there are,
+        remembered per
         manifest generation (a few filters at a time): a server asks every question as of the newest article, the
         same filter each time. A new filter is judged on the articles (3k) from a table read once per commit: the
         SQL join over ~28k chunk ids took ~65-70 ms a question at 33.7k chunks."""
@@ -130,16 +132,13 @@ class HybridRetriever:
             generation = self.manifest.generation()  # read before the tables: a later commit is seen next time
             if generation != self._generation:
                 self._matching.clear()
-                self._articles = [(r[0], r[1], r[2]) for r in
-                                  self.manifest.db.execute("SELECT id, date, source FROM articles")]
-                self._chunks_of = {}
-                for cid, aid in self.manifest.db.execute("SELECT id, article_id FROM chunks"):
-                    self._chunks_of.setdefault(aid, []).append(cid)
+                self._articles, self._chunks_of = self.manifest.filter_table()
+                self._total = sum(map(len, self._chunks_of.values()))
                 self._generation = generation
             if key not in self._matching:
                 passing = [a for a, day, source in self._articles if _passes(day, source, a, filters)]
                 among = frozenset(c for a in passing for c in self._chunks_of.get(a, ()))
-                self._matching[key] = among, sum(map(len, self._chunks_of.values()))
+                self._matching[key] = among, self._total
                 while len(self._matching) > MATCHING_CACHED:
                     self._matching.popitem(last=False)
             self._matching.move_to_end(key)
@@ -187,8 +186,8 @@ def recency(day: str | None, filters: dict[str, Any], weight: float) -> float:
 
 
 def _passes(day: str | None, source: str | None, article_id: str, filters: dict[str, Any]) -> bool:
-    """Manifest.chunks_matching's rules for one article: an undated article fails date_from/date_to and passes
-    as_of."""
+    """Does an article pass the filters applied inside both searches? An undated article fails date_from/date_to
+    and passes as_of."""
     if filters.get("source") and source != str(filters["source"]):
         return False
     if filters.get("date_from") and (day is None or day < str(filters["date_from"])):
