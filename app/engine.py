@@ -138,7 +138,7 @@ class Engine:
         """Sign and group what this ingest (or any before grouping existed) left ungrouped (index/duplicates.py)."""
         if self.groups is not None:
             with busy_is_an_error(), write_lock(Path(self.settings.data_dir)):
-                self.groups.refresh()
+                report.repaired += self.groups.refresh()
         return report
 
     def ingest_urls(self, urls: list[str], progress: Progress | None = None,
@@ -162,7 +162,14 @@ class Engine:
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():
-            return self.indexer.verify(repair)
+            report = self.indexer.verify(repair)
+            if self.groups is not None:  # the near-duplicate bands (index/bands.py) match their signatures?
+                report.bands_missing, done = self.groups.check()
+                if repair and report.bands_missing:
+                    with write_lock(Path(self.settings.data_dir)):
+                        _, done = self.groups.check(repair=True)
+                    report.bands_missing, report.repaired = self.groups.check()[0], report.repaired + done
+            return report
 
     def articles(self) -> list[dict]:
         return self.manifest.listing()
