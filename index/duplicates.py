@@ -12,8 +12,10 @@ Groups are transitive (unions of pairs).
 
 The `near_duplicates` table (article id, signature, group) lives in the manifest and is owned here. A row goes with
 its article (ON DELETE CASCADE), so a changed article is signed and grouped again; an article indexed before
-grouping existed is signed at the next ingest. Reading the groups needs no datasketch. Grouping one new article
-reads its candidates and the groups it joins, never every signature: its cost does not grow with the index.
+grouping existed is signed at the next ingest. Reading the groups needs no datasketch. What is to be signed is
+queued (`near_duplicate_todo`) by triggers in the transaction that writes the article, so grouping one new article
+reads the queue, its candidates and the groups it joins: never every article or signature, and its cost does not
+grow with the index (an index from before the queue is scanned once, when its bands are made).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ CREATE TABLE IF NOT EXISTS near_duplicates (
     article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE, signature BLOB NOT NULL,
     group_id INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS near_duplicates_group ON near_duplicates(group_id);
+CREATE TABLE IF NOT EXISTS near_duplicate_todo (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS near_duplicate_todo_article AFTER INSERT ON articles BEGIN
+    INSERT OR IGNORE INTO near_duplicate_todo (article_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS near_duplicate_todo_signature AFTER INSERT ON near_duplicates BEGIN
+    INSERT OR IGNORE INTO near_duplicate_todo (article_id) VALUES (NEW.article_id); END;
 """
 
 
@@ -98,13 +106,14 @@ class DuplicateGroups:
 
     # -- writes (after an ingest, under the write lock) -----------------------------------------------
     def refresh(self) -> list[str]:
-        """Sign and group every article that has no signature yet, in one transaction with their signatures' band
-        rows (index/bands.py); returns what was done beyond that (band rows made again). Reads only the new
-        articles, their candidates and the groups they join: no stored signature is loaded, no LSH built."""
+        """Sign, group and band what is queued in `near_duplicate_todo`, in one transaction; returns what was done
+        beyond that (band rows made again). The queue is filled by triggers in the transaction that writes an
+        article (or, by a newsrag that stores no bands, a signature), so it reads only what changed: no scan of the
+        articles, no stored signature but the candidates', no LSH built."""
         if self.threshold <= 0:
             return []
-        todo = self._unsigned()
-        if not todo and bands.parse(self.manifest.meta(bands.META), self.lsh_threshold) is not None:
+        recorded = bands.parse(self.manifest.meta(bands.META), self.lsh_threshold)
+        if recorded is not None and not self.db.execute("SELECT 1 FROM near_duplicate_todo LIMIT 1").fetchone():
             return []
         done: list[str] = []
         with Transaction(self.db):
@@ -115,7 +124,11 @@ class DuplicateGroups:
                             "once)")
             top = self.db.execute("SELECT COALESCE(MAX(group_id), 0) FROM near_duplicates").fetchone()[0]
             next_group = int(top) + 1
-            for aid in self._unsigned():  # again inside the transaction
+            for (aid,) in self.db.execute("SELECT article_id FROM near_duplicate_todo ORDER BY article_id").fetchall():
+                old = self.db.execute("SELECT signature FROM near_duplicates WHERE article_id=?", (aid,)).fetchone()
+                if old:  # signed and grouped by a newsrag that stored no bands
+                    bands.write(self.db, aid, np.frombuffer(old[0], dtype=np.uint32), b, r)
+                    continue
                 row = self.db.execute("SELECT date, text FROM articles WHERE id=?", (aid,)).fetchone()
                 sig = signature(row["text"])
                 matches = [m for m in bands.candidates(self.db, sig, b, r)
@@ -133,17 +146,17 @@ class DuplicateGroups:
                 self.db.execute("INSERT INTO near_duplicates (article_id, signature, group_id) VALUES (?,?,?)",
                                 (aid, sig.tobytes(), target))
                 bands.write(self.db, aid, sig, b, r)
+            self.db.execute("DELETE FROM near_duplicate_todo")
         return done
 
     @property
     def lsh_threshold(self) -> float:
         return max(0.05, self.threshold * CANDIDATE_FACTOR)
 
-    def _unsigned(self) -> list[str]:
-        """Articles with no signature (new, changed, or indexed before grouping): a scan of the ids' index only
-        (~1 ms at 3k articles), never of the texts."""
-        return [r[0] for r in self.db.execute("SELECT a.id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM "
-                                              "near_duplicates d WHERE d.article_id = a.id) ORDER BY a.id")]
+    def _unqueued(self) -> str:
+        """The articles with no signature that are not queued either (indexed before the queue existed)."""
+        return ("SELECT a.id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM near_duplicates d WHERE d.article_id = "
+                "a.id) AND NOT EXISTS (SELECT 1 FROM near_duplicate_todo t WHERE t.article_id = a.id)")
 
     def _banding(self) -> tuple[tuple[int, int], int]:
         """(b, r) for the threshold, and how many signatures had their band rows made again (inside the write
@@ -153,23 +166,27 @@ class DuplicateGroups:
             return recorded, 0
         b, r = bands.banding(self.lsh_threshold, NUM_PERM)
         remade = bands.fill(self.db, None, b, r)
+        self.db.execute(f"INSERT INTO near_duplicate_todo (article_id) {self._unqueued()}")  # one scan of the ids
         self.manifest.set_meta(bands.META, bands.spec(self.lsh_threshold, b, r))
         return (b, r), remade
 
     def check(self, repair: bool = False) -> tuple[int, list[str]]:
-        """(signatures whose band rows are missing or incomplete, what was repaired) for `newsrag verify`: an index
-        written by a newsrag that did not store bands, or by one killed in a way SQLite did not roll back. With
-        repair (the caller holds the write lock) the rows are made again from the stored signatures."""
+        """(articles whose grouping is incomplete, what was repaired) for `newsrag verify`: signatures without their
+        band rows (written by a newsrag that stored no bands) and articles neither signed nor queued. With repair
+        (the caller holds the write lock) the rows are made from the stored signatures, the articles queued and
+        grouped. It reads every row: verify's cost, never an ingest's."""
         if self.threshold <= 0:
             return 0, []
         recorded = bands.parse(self.manifest.meta(bands.META), self.lsh_threshold)
         missing = (bands.incomplete(self.db, recorded[0]) if recorded is not None
                    else [r[0] for r in self.db.execute("SELECT article_id FROM near_duplicates")])
-        if not (repair and missing):
-            return len(missing), []
+        unqueued = [r[0] for r in self.db.execute(self._unqueued())]
+        if not (repair and (missing or unqueued)):
+            return len(missing) + len(unqueued), []
         with Transaction(self.db):
-            if recorded is None:
-                self._banding()
-            else:
+            if recorded is not None:
                 bands.fill(self.db, missing, *recorded)
-        return len(missing), [f"made the near-duplicate bands of {len(missing)} articles again"]
+            self.db.execute(f"INSERT INTO near_duplicate_todo (article_id) {self._unqueued()}")
+        self.refresh()
+        return len(missing) + len(unqueued), [f"made the near-duplicate bands of {len(missing)} articles again"
+                                              + (f", grouped {len(unqueued)} articles" if unqueued else "")]

@@ -93,6 +93,7 @@ def test_groups_follow_changes_removals_and_old_indexes(engine: Engine, tmp_path
     changed[1]["text"] = OTHER.replace("apple", "pear") + " A second paragraph about pears and their growers."
     ingest(engine, tmp_path, changed)  # the gazette now carries (a copy of) the harvest story: it is regrouped
     assert engine.groups.of(["wire", "gazette"]) == {"gazette": ["apples", "gazette"]}
-    engine.manifest.db.execute("DELETE FROM near_duplicates")  # an index from before grouping
+    engine.manifest.db.execute("DELETE FROM near_duplicates")  # an index from before grouping ...
+    engine.manifest.db.execute("DELETE FROM meta WHERE key = 'duplicate_bands'")  # ... had no bands either
     ingest(engine, tmp_path, copies())
     assert engine.groups.count() == (1, 3)
