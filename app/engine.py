@@ -162,14 +162,8 @@ class Engine:
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():
-            report = self.indexer.verify(repair)
-            if self.groups is not None:  # the near-duplicate bands (index/bands.py) match their signatures?
-                report.bands_missing, done = self.groups.check()
-                if repair and report.bands_missing:
-                    with write_lock(Path(self.settings.data_dir)):
-                        _, done = self.groups.check(repair=True)
-                    report.bands_missing, report.repaired = self.groups.check()[0], report.repaired + done
-            return report
+            report = self.indexer.verify(repair)  # + the near-duplicate bands (index/bands.py):
+            return self.groups.verify(report, repair, Path(self.settings.data_dir)) if self.groups else report
 
     def articles(self) -> list[dict]:
         return self.manifest.listing()

@@ -24,11 +24,14 @@ import re
 import time
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
 from index import bands
+from index.lock import write_lock
 from index.manifest import Manifest, Transaction
+from index.types import VerifyReport
 
 NUM_PERM = 128
 SHINGLE_WORDS = 5
@@ -169,6 +172,16 @@ class DuplicateGroups:
         self.db.execute(f"INSERT INTO near_duplicate_todo (article_id) {self._unqueued()}")  # one scan of the ids
         self.manifest.set_meta(bands.META, bands.spec(self.lsh_threshold, b, r))
         return (b, r), remade
+
+    def verify(self, report: VerifyReport, repair: bool, data_dir: Path) -> VerifyReport:
+        """`newsrag verify`: counts into `report` the articles whose grouping is incomplete (see `check`); with
+        repair, completes it under the write lock."""
+        report.bands_missing = self.check()[0]
+        if repair and report.bands_missing:
+            with write_lock(data_dir):
+                report.repaired += self.check(repair=True)[1]
+            report.bands_missing = self.check()[0]
+        return report
 
     def check(self, repair: bool = False) -> tuple[int, list[str]]:
         """(articles whose grouping is incomplete, what was repaired) for `newsrag verify`: signatures without their
