@@ -59,7 +59,8 @@ def dated_corpus(tmp_path: Path) -> Path:
     """120 strong storm stories in January, three weak ones in March, two undated, one in May (after as_of)."""
     rows = [{"id": f"jan-{i}", "title": f"Storm {i} floods the coast", "date": f"2026-01-{1 + i % 28:02d}",
              "source": "big.example", "text": f"The storm number {i} flooded the coast. Storm surge and storm "
-                                              f"winds closed roads and delayed trains; the storm left {i} homes without power."}
+                                              f"winds closed roads and delayed trains; the storm left {i} homes "
+                                              "without power."}
             for i in range(120)]
     rows += [{"id": f"mar-{i}", "title": f"Council budget {i}", "date": f"2026-03-{10 + i}", "source": "small.example",
               "text": f"The council passed budget {i}. A storm delayed the vote by a day."} for i in range(3)]
