@@ -27,6 +27,7 @@ WARM_TEXT = " ".join(f"Warm-up sentence number {i} has a few words." for i in ra
 def run_newsrag(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     import index.ingest as ingest_module
+    import index.pipeline as pipeline_module
     from app.engine import build_engine
     from app.settings import Settings
     from index.types import Article
@@ -41,7 +42,7 @@ def run_newsrag(spec: dict[str, Any]) -> dict[str, Any]:
     stages = Stages()
     ix = engine.indexer
     ingest_module.load_paths = stages.wrap_iter("load", ingest_module.load_paths)
-    ingest_module.extract_quotes = stages.wrap("quotes", ingest_module.extract_quotes)
+    pipeline_module.extract_quotes = stages.wrap("quotes", pipeline_module.extract_quotes)
     ix.chunker.chunk = stages.wrap("split", ix.chunker.chunk)  # type: ignore[method-assign]
     ix.embedder.embed = stages.wrap("embed", ix.embedder.embed)  # type: ignore[method-assign]
     ix.store.add = stages.wrap("write_chroma", ix.store.add)  # type: ignore[method-assign]
