@@ -1,9 +1,12 @@
-"""Ingest's write side, pipelined: each article is chunked as it is read, its chunks are embedded in parts of 64 on
-a background thread, and each embedded part is written to Chroma on the caller's thread while the next is embedded.
+"""Ingest's write side, pipelined: each article is chunked as it is read and its chunks are embedded in parts of 64
+on a background thread, while the caller's thread goes on reading and chunking, and writes each batch whose vectors
+are all in (one Chroma add, the manifest transaction, the delete of retired vectors).
 
 Why: embedding is about two thirds of an ingest and keeps every core busy (ONNX Runtime releases the GIL); the
-rest (splitting, quotes, building and adding Chroma's nodes, the manifest transaction) is Python on one thread, and
-while it ran one core sat idle. Overlapped, that work runs beside the embedding (docs/latency.md has the numbers).
+rest (reading, splitting, quotes, the Chroma add, the manifest transaction) is on one thread, and while it ran one
+core sat idle. Overlapped, that work runs beside the embedding (docs/latency.md has the numbers). Chroma's add
+(~40 ms a call plus ~0.7 ms a vector here) holds the GIL in native code, so it still pauses the embedding between
+texts, and adding per part instead of per batch cost ~1.7x its CPU: it stays one add per batch.
 
 What does not change (index/ingest.py's docstring): per batch of articles, its vectors go into Chroma, then the
 manifest transaction makes them live, then the vectors it retired are deleted; batches are written in input order;
@@ -59,8 +62,9 @@ class Batch:
     statuses: list[str] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     sent: int = 0  # chunks handed to the embedder
-    pending: int = 0  # parts handed to the embedder and not yet in Chroma
-    stored: list[Chunk] = field(default_factory=list)  # chunks whose add to Chroma has begun
+    pending: int = 0  # parts handed to the embedder whose vectors were not taken yet
+    vectors: list[np.ndarray] = field(default_factory=list)  # of its parts, in order
+    stored: bool = False  # its add to Chroma has begun
     closed: bool = False  # all its articles are in
 
 
@@ -121,25 +125,26 @@ class Pipeline:
         self.parts.append((batch, part, self._executor.submit(self.embedder.embed, texts)))
 
     def _write_next(self) -> None:
-        """Wait for the oldest part's vectors and add them to Chroma."""
+        """Wait for the oldest part's vectors; write its batch if that was the batch's last part."""
         batch, part, future = self.parts[0]
         try:
-            vectors = future.result()
-            self.parts.popleft()
-            self.meter.tell(chunks=len(part))
-            batch.stored.extend(part)
-            self.store.add(part, _stack(vectors, self.embedder.dim), {a.id: a.title for a, _, _ in batch.items})
-            batch.pending -= 1
+            batch.vectors.append(future.result())
         except Exception:
             self._write_failed = True
             raise
+        self.parts.popleft()
+        batch.pending -= 1
+        self.meter.tell(chunks=len(part))
         self._commit_ready()
 
     def _commit_ready(self) -> None:
-        """Commit the oldest batches whose articles are all in and whose vectors are all in Chroma."""
+        """Write the oldest batches whose articles are all in and whose vectors are all embedded."""
         while self.batches[0].closed and not self.batches[0].pending:
             batch = self.batches[0]
             try:
+                batch.stored = True
+                vectors = _stack(np.concatenate(batch.vectors) if batch.vectors else [], self.embedder.dim)
+                self.store.add(batch.chunks, vectors, {a.id: a.title for a, _, _ in batch.items})
                 retired = self.manifest.commit(batch.items, self.chunker.spec)
             except Exception:
                 self._write_failed = True
@@ -186,8 +191,8 @@ class Pipeline:
         """Take out of Chroma the vectors of batches that did not commit (none of them is live)."""
         for batch in self.batches:
             if batch.stored:
-                self.store.delete([c.id for c in batch.stored if c.id not in self.manifest.chunk_ids(c.article_id)])
+                self.store.delete([c.id for c in batch.chunks if c.id not in self.manifest.chunk_ids(c.article_id)])
 
 
-def _stack(vectors: np.ndarray, dim: int) -> np.ndarray:
+def _stack(vectors: np.ndarray | list, dim: int) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), dim)

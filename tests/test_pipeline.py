@@ -64,20 +64,20 @@ def consistent(engine: Engine) -> None:
 
 def test_embedding_runs_beside_the_writes_and_everything_else_on_the_callers_thread(tmp_path: Path) -> None:
     """Before the pipeline, a part was embedded only after the previous part's batch was written."""
-    embedder = Recording(seconds=0.05)  # a model's time: both sides take a while
-    engine = engine_with(tmp_path, embedder, batch=64)
+    embedder = Recording(seconds=0.2)  # a model's time: both sides take a while
+    engine = engine_with(tmp_path, embedder, batch=16)  # two parts a batch
     adds: list[tuple[str, float, float]] = []
     add, told = engine.store.add, set()
 
     def slow_add(*args):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
-        time.sleep(0.05)  # a write long enough for the next part's embedding to start meanwhile
+        time.sleep(0.1)  # a write long enough for the next batch's embedding to run meanwhile
         add(*args)
         adds.append((threading.current_thread().name, start, time.perf_counter()))
 
     engine.store.add = slow_add  # type: ignore[method-assign]
-    report = engine.ingest([corpus(tmp_path / "in", 40)], progress=lambda p: told.add(threading.current_thread()))
-    assert len(report.added) == 40 and len(adds) >= 3
+    report = engine.ingest([corpus(tmp_path / "in", 48)], progress=lambda p: told.add(threading.current_thread()))
+    assert len(report.added) == 48 and len(adds) == 3
     assert {name for name, _, _ in embedder.calls} == {f"{THREAD}_0"}
     assert {name for name, _, _ in adds} == {threading.current_thread().name}
     assert told == {threading.current_thread()}, "progress is told on the caller's thread"
