@@ -95,7 +95,7 @@ class Pipeline:
         self.poll()
 
     def poll(self) -> None:
-        """Write every part whose vectors are ready, without waiting for the others."""
+        """Take the vectors of every part that is embedded and write the batches they complete, without waiting."""
         while self.parts and self.parts[0][2].done():
             self._write_next()
         self._commit_ready()
@@ -146,11 +146,11 @@ class Pipeline:
                 vectors = _stack(np.concatenate(batch.vectors) if batch.vectors else [], self.embedder.dim)
                 self.store.add(batch.chunks, vectors, {a.id: a.title for a, _, _ in batch.items})
                 retired = self.manifest.commit(batch.items, self.chunker.spec)
+                self.batches.popleft()
+                self.store.delete(retired)
             except Exception:
-                self._write_failed = True
+                self._write_failed = True  # no batch after this one is written
                 raise
-            self.batches.popleft()
-            self.store.delete(retired)
             self.report.chunks += len(batch.chunks)
             self.meter.tell(written=len(batch.items))
             for (article, _, _), status in zip(batch.items, batch.statuses, strict=True):
