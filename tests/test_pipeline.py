@@ -1,0 +1,205 @@
+"""Ingest's pipelined write side (index/pipeline.py): embedding runs on a background thread beside the writes, and
+whatever fails on either side, the error is the one raised, nothing is left half-written and no thread runs on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.engine import Engine, build_engine
+from index.embedding.hashing import HashEmbedder
+from tests.conftest import ROOT, SAMPLE, make_settings
+
+THREAD = "newsrag-ingest-embed"
+
+
+def corpus(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    base = SAMPLE.read_text()
+    for i in range(n):
+        (folder / f"a{i:03}.txt").write_text(f"Story {i}\n\n{base}\nEdition {i}.")
+    return folder
+
+
+class Recording(HashEmbedder):
+    """The hash fake, remembering where and when each call ran; call number `fail_at` (1-based) raises."""
+
+    def __init__(self, fail_at: int = 0, seconds: float = 0.0):
+        super().__init__()
+        self.calls: list[tuple[str, float, float]] = []
+        self.fail_at, self.seconds = fail_at, seconds
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        start = time.perf_counter()
+        if len(self.calls) + 1 == self.fail_at:
+            self.calls.append((threading.current_thread().name, start, start))
+            raise RuntimeError("the embedder crashed")
+        time.sleep(self.seconds)
+        out = super().embed(texts)
+        self.calls.append((threading.current_thread().name, start, time.perf_counter()))
+        return out
+
+
+def engine_with(tmp_path: Path, embedder: HashEmbedder, batch: int = 4) -> Engine:
+    engine = build_engine(make_settings(tmp_path / "data", ingest_batch_articles=batch))
+    engine.indexer.embedder = embedder
+    return engine
+
+
+def consistent(engine: Engine) -> None:
+    """Chroma holds exactly the manifest's chunks, every article has all of its own, no embedding thread is left."""
+    assert engine.store.ids() == engine.manifest.chunk_ids()
+    assert engine.verify().clean
+    assert not [t for t in threading.enumerate() if t.name.startswith(THREAD)]
+
+
+def test_embedding_runs_beside_the_writes_and_everything_else_on_the_callers_thread(tmp_path: Path) -> None:
+    """Before the pipeline, a part was embedded only after the previous part's batch was written."""
+    embedder = Recording(seconds=0.2)  # a model's time: both sides take a while
+    engine = engine_with(tmp_path, embedder, batch=16)  # two parts a batch
+    adds: list[tuple[str, float, float]] = []
+    add, told = engine.store.add, set()
+
+    def slow_add(*args):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        time.sleep(0.1)  # a write long enough for the next batch's embedding to run meanwhile
+        add(*args)
+        adds.append((threading.current_thread().name, start, time.perf_counter()))
+
+    engine.store.add = slow_add  # type: ignore[method-assign]
+    report = engine.ingest([corpus(tmp_path / "in", 48)], progress=lambda p: told.add(threading.current_thread()))
+    assert len(report.added) == 48 and len(adds) == 3
+    assert {name for name, _, _ in embedder.calls} == {f"{THREAD}_0"}
+    assert {name for name, _, _ in adds} == {threading.current_thread().name}
+    assert told == {threading.current_thread()}, "progress is told on the caller's thread"
+    assert any(e0 < a1 and a0 < e1 for _, e0, e1 in embedder.calls for _, a0, a1 in adds), \
+        "no embedding overlapped a write"
+    consistent(engine)
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 4, 6])
+def test_an_embedder_failure_in_the_background_is_raised_and_leaves_no_half_written_batch(tmp_path: Path,
+                                                                                        fail_at: int) -> None:
+    embedder = Recording(fail_at)
+    engine = engine_with(tmp_path, embedder)
+    src = corpus(tmp_path / "in", 24)
+    with pytest.raises(RuntimeError, match="the embedder crashed"):
+        engine.ingest([src])
+    assert engine.manifest.count() % 4 == 0 and engine.manifest.count() < 24  # whole batches only
+    consistent(engine)
+    written, embedder.fail_at = engine.manifest.count(), 0
+    assert len(engine.ingest([src]).added) == 24 - written and engine.manifest.count() == 24
+    consistent(engine)
+
+
+def test_a_write_failure_while_the_next_part_embeds_deletes_that_batchs_vectors(tmp_path: Path) -> None:
+    engine = engine_with(tmp_path, Recording())
+    add, calls = engine.store.add, []
+
+    def failing_add(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("chroma is gone")
+        add(*args)
+
+    engine.store.add = failing_add  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="chroma is gone"):
+        engine.ingest([corpus(tmp_path / "in", 24)])
+    assert engine.manifest.count() % 4 == 0 and engine.manifest.count() < 24
+    consistent(engine)
+
+
+def test_ctrl_c_during_a_write_leaves_a_consistent_index(tmp_path: Path) -> None:
+    engine = engine_with(tmp_path, Recording())
+    commit, commits = engine.manifest.commit, []
+
+    def interrupted_commit(*args):  # type: ignore[no-untyped-def]
+        commits.append(1)
+        if len(commits) == 2:
+            raise KeyboardInterrupt
+        return commit(*args)
+
+    engine.manifest.commit = interrupted_commit  # type: ignore[method-assign]
+    src = corpus(tmp_path / "in", 24)
+    with pytest.raises(KeyboardInterrupt):
+        engine.ingest([src])
+    assert engine.manifest.count() == 4  # the first batch, and nothing of the one whose commit was interrupted
+    consistent(engine)
+    engine.manifest.commit = commit  # type: ignore[method-assign]
+    assert len(engine.ingest([src]).added) == 20
+    consistent(engine)
+
+
+def test_a_failure_on_the_reading_side_first_writes_the_batches_that_were_complete(tmp_path: Path) -> None:
+    """As when batches ran one after another: the batches before the failing article's are written."""
+    engine = engine_with(tmp_path, Recording(), batch=2)
+    chunk = engine.indexer.chunker.chunk
+
+    def failing_chunk(article):  # type: ignore[no-untyped-def]
+        if article.id == "a005":
+            raise ValueError("chunk text not found in article")
+        return chunk(article)
+
+    engine.indexer.chunker.chunk = failing_chunk  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="chunk text not found"):
+        engine.ingest([corpus(tmp_path / "in", 12)])
+    assert sorted(a["id"] for a in engine.manifest.listing()) == ["a000", "a001", "a002", "a003"]
+    consistent(engine)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 64])
+def test_the_index_is_the_same_whatever_the_batch_size(tmp_path: Path, batch: int) -> None:
+    engine = engine_with(tmp_path, Recording(), batch=batch)
+    report = engine.ingest([corpus(tmp_path / "in", 10)])
+    reference = engine_with(tmp_path / "serial", Recording(), batch=10)
+    assert report.chunks == reference.ingest([tmp_path / "in"]).chunks
+    assert engine.manifest.chunk_ids() == reference.manifest.chunk_ids()
+    ids = sorted(engine.manifest.chunk_ids())
+    ours, theirs = engine.store.collection.get(ids=ids, include=["embeddings"]), \
+        reference.store.collection.get(ids=ids, include=["embeddings"])
+    assert dict(zip(ours["ids"], map(list, ours["embeddings"]), strict=True)) == \
+        dict(zip(theirs["ids"], map(list, theirs["embeddings"]), strict=True))
+
+
+def test_a_real_ingest_stopped_with_ctrl_c_exits_promptly_and_stays_consistent(tmp_path: Path) -> None:
+    src, data = corpus(tmp_path / "many", 120), tmp_path / "data"
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(data), "NEWSRAG_EMBEDDER": "hash",
+           "NEWSRAG_INGEST_BATCH_ARTICLES": "4"}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(src)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None and not _committed(data):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the interrupted ingest did not exit")
+    if proc.returncode == 0:
+        pytest.skip("the ingest finished before it could be interrupted")
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    engine = build_engine(make_settings(data))
+    report = engine.verify(repair=True)
+    assert report.clean, report.summary()
+    written = engine.manifest.count()
+    assert len(engine.ingest([src]).added) == 120 - written and engine.manifest.count() == 120
+    assert engine.store.ids() == engine.manifest.chunk_ids()
+
+
+def _committed(data: Path) -> bool:
+    import sqlite3
+
+    try:
+        return sqlite3.connect(data / "manifest.sqlite").execute("SELECT COUNT(*) FROM articles").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
