@@ -92,14 +92,19 @@ class ExtractiveAnswerer:
                 return refusal(question, f"no retrieved passage mentions {', '.join(figures)}.", self.name,
                                passages)
         about = required_names(answer_type.focus(question), kind)  # what the question proper is about
-        scoring.score(question, about, kind, pool, self.embedder)
+        must_answer = bool(kind and (kind.kind in scoring.STRONG or kind.must_name))
+
+        def dropped(c: Candidate) -> bool:  # what the three filters below discard, whatever the candidate scores
+            return bool((kind and c.features["unresolved"] and not c.answers) or (about and c.features["names"] <= 0)
+                        or (must_answer and not c.answers))
+        scoring.score(question, about, kind, pool, self.embedder, dropped=dropped)
         if kind:  # "Who won?" is not answered by "The team won ...": which team? (a yes/no question may be)
             pool = [c for c in pool if not (c.features["unresolved"] and not c.answers)]
         if about:
             pool = [c for c in pool if c.features["names"] > 0]
             if not pool:
                 return refusal(question, f"no retrieved sentence is about {', '.join(about)}.", self.name, passages)
-        if kind and (kind.kind in scoring.STRONG or kind.must_name):
+        if kind and must_answer:
             pool = [c for c in pool if c.answers]
             if not pool:
                 return refusal(question, f"no retrieved sentence names {_what(kind)}.", self.name, passages)
