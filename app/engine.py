@@ -138,7 +138,7 @@ class Engine:
         """Sign and group what this ingest (or any before grouping existed) left ungrouped (index/duplicates.py)."""
         if self.groups is not None:
             with busy_is_an_error(), write_lock(Path(self.settings.data_dir)):
-                self.groups.refresh()
+                report.repaired += self.groups.refresh()
         return report
 
     def ingest_urls(self, urls: list[str], progress: Progress | None = None,
@@ -162,7 +162,8 @@ class Engine:
 
     def verify(self, repair: bool = False) -> VerifyReport:
         with busy_is_an_error():
-            return self.indexer.verify(repair)
+            report = self.indexer.verify(repair)  # + the near-duplicate bands (index/bands.py):
+            return self.groups.verify(report, repair, Path(self.settings.data_dir)) if self.groups else report
 
     def articles(self) -> list[dict]:
         return self.manifest.listing()

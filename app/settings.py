@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     reranker: Annotated[str, AfterValidator(RERANKERS.check)] = "none"
     recency_weight: float = 2.0
     max_sentences: int = 3
-    min_support: float = 0.65
+    min_support: float = 0.625
 
     # LLM answerer (any OpenAI-compatible endpoint)
     llm_base_url: str | None = None

@@ -2,28 +2,36 @@
 new headline, byline, dateline or trailing paragraph. Grouped after each ingest so that retrieval shows a story once
 and the citation lists the other outlets ("also in: ...").
 
-Each article gets a MinHash signature (datasketch) of its lower-cased word 5-shingles; an LSH index over the stored
-signatures proposes candidates, and a candidate joins the article's group when the estimated Jaccard similarity is
-at least NEWSRAG_DUPLICATE_THRESHOLD and the two were published at most MAX_DAYS_APART apart (when both are dated).
-The date rule keeps apart what the text alone would join on the RealTime QA corpus: yearly refreshes of a page
-("Spring break 2024" / "2025": 0.77) and two betting pages that share only a long disclaimer (0.71, 74 days apart).
+Each article gets a MinHash signature (datasketch) of its lower-cased word 5-shingles; the LSH bands of the stored
+signatures (rows in the manifest: index/bands.py) propose candidates, and a candidate joins the article's group when
+the estimated Jaccard similarity is at least NEWSRAG_DUPLICATE_THRESHOLD and the two were published at most
+MAX_DAYS_APART apart (when both are dated). The date rule keeps apart what the text alone would join on the RealTime
+QA corpus: yearly refreshes of a page ("Spring break 2024" / "2025": 0.77) and two betting pages that share only a
+long disclaimer (0.71, 74 days apart).
 Groups are transitive (unions of pairs).
 
 The `near_duplicates` table (article id, signature, group) lives in the manifest and is owned here. A row goes with
 its article (ON DELETE CASCADE), so a changed article is signed and grouped again; an article indexed before
-grouping existed is signed at the next ingest. Reading the groups needs no datasketch.
+grouping existed is signed at the next ingest. Reading the groups needs no datasketch. What is to be signed is
+queued (`near_duplicate_todo`) by triggers in the transaction that writes the article, so grouping one new article
+reads the queue, its candidates and the groups it joins: never every article or signature, and its cost does not
+grow with the index (an index from before the queue is scanned once, when its bands are made).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
+from index import bands
+from index.lock import write_lock
 from index.manifest import Manifest, Transaction
+from index.types import VerifyReport
 
 NUM_PERM = 128
 SHINGLE_WORDS = 5
@@ -38,6 +46,12 @@ CREATE TABLE IF NOT EXISTS near_duplicates (
     article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE, signature BLOB NOT NULL,
     group_id INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS near_duplicates_group ON near_duplicates(group_id);
+CREATE TABLE IF NOT EXISTS near_duplicate_todo (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS near_duplicate_todo_article AFTER INSERT ON articles BEGIN
+    INSERT OR IGNORE INTO near_duplicate_todo (article_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS near_duplicate_todo_signature AFTER INSERT ON near_duplicates BEGIN
+    INSERT OR IGNORE INTO near_duplicate_todo (article_id) VALUES (NEW.article_id); END;
 """
 
 
@@ -70,9 +84,7 @@ class DuplicateGroups:
     def __init__(self, manifest: Manifest, threshold: float):
         self.manifest, self.threshold = manifest, threshold
         self.db = manifest.db
-        self.db.executescript(TABLE)
-        self._lsh: Any = None  # the LSH over the stored signatures, kept between ingests (see _sync)
-        self._indexed: dict[str, bytes] = {}  # article id -> the signature it has in self._lsh
+        self.db.executescript(TABLE + bands.TABLE)
 
     # -- reads (retrieval) ----------------------------------------------------------------------------
     def of(self, article_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -96,64 +108,98 @@ class DuplicateGroups:
         return int(row[0]), int(row[1])
 
     # -- writes (after an ingest, under the write lock) -----------------------------------------------
-    def refresh(self) -> int:
-        """Sign and group every article that has no signature yet; returns how many were signed."""
-        from datasketch import LeanMinHash, MinHashLSH  # numpy + scipy: imported at ingest only
-
-        todo = self.db.execute("SELECT a.id, a.date, a.text FROM articles a LEFT JOIN near_duplicates d "
-                               "ON d.article_id = a.id WHERE d.article_id IS NULL ORDER BY a.id").fetchall()
-        if not todo or self.threshold <= 0:
-            return 0
-        sigs: dict[str, np.ndarray] = {}
-        dates: dict[str, str | None] = {}
-        group: dict[str, int] = {}
-        stored: dict[str, bytes] = {}
-        for r in self.db.execute("SELECT d.article_id, d.signature, d.group_id, a.date FROM near_duplicates d "
-                                 "JOIN articles a ON a.id = d.article_id"):
-            stored[r[0]], group[r[0]], dates[r[0]] = r[1], r[2], r[3]
-            sigs[r[0]] = np.frombuffer(r[1], dtype=np.uint32)
-        lsh = self._sync(stored, MinHashLSH, LeanMinHash)
-        next_group = max(group.values(), default=0) + 1
-        changed: set[str] = set()
-        for row in todo:
-            aid, sig = row["id"], signature(row["text"])
-            found = lsh.query(LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME))
-            matches = [m for m in found if similarity(sigs[m], sig) >= self.threshold
-                       and close_in_time(dates[m], row["date"])]
-            joined = sorted({group[m] for m in matches})
-            if joined:  # it joins the oldest group it matches, and bridges the others into it
-                target = joined[0]
-                for member, g in group.items():
-                    if g in joined[1:]:
-                        group[member] = target
-                        changed.add(member)
-            else:
-                target, next_group = next_group, next_group + 1
-            group[aid], sigs[aid], dates[aid] = target, sig, row["date"]
-            changed.add(aid)
-            lsh.insert(aid, LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME))
-            self._indexed[aid] = sig.tobytes()
+    def refresh(self) -> list[str]:
+        """Sign, group and band what is queued in `near_duplicate_todo`, in one transaction; returns what was done
+        beyond that (band rows made again). The queue is filled by triggers in the transaction that writes an
+        article (or, by a newsrag that stores no bands, a signature), so it reads only what changed: no scan of the
+        articles, no stored signature but the candidates', no LSH built."""
+        if self.threshold <= 0:
+            return []
+        recorded = bands.parse(self.manifest.meta(bands.META), self.lsh_threshold)
+        if recorded is not None and not self.db.execute("SELECT 1 FROM near_duplicate_todo LIMIT 1").fetchone():
+            return []
+        done: list[str] = []
         with Transaction(self.db):
-            self.db.executemany(
-                "INSERT INTO near_duplicates (article_id, signature, group_id) VALUES (?,?,?) ON CONFLICT(article_id) "
-                "DO UPDATE SET signature = excluded.signature, group_id = excluded.group_id",
-                [(a, sigs[a].tobytes(), group[a]) for a in sorted(changed)])
-        return len(todo)
+            t0 = time.perf_counter()
+            (b, r), remade = self._banding()
+            if remade:
+                done.append(f"made the near-duplicate bands of {remade} signatures ({time.perf_counter() - t0:.1f} s, "
+                            "once)")
+            top = self.db.execute("SELECT COALESCE(MAX(group_id), 0) FROM near_duplicates").fetchone()[0]
+            next_group = int(top) + 1
+            for (aid,) in self.db.execute("SELECT article_id FROM near_duplicate_todo ORDER BY article_id").fetchall():
+                old = self.db.execute("SELECT signature FROM near_duplicates WHERE article_id=?", (aid,)).fetchone()
+                if old:  # signed and grouped by a newsrag that stored no bands
+                    bands.write(self.db, aid, np.frombuffer(old[0], dtype=np.uint32), b, r)
+                    continue
+                row = self.db.execute("SELECT date, text FROM articles WHERE id=?", (aid,)).fetchone()
+                sig = signature(row["text"])
+                matches = [m for m in bands.candidates(self.db, sig, b, r)
+                           if similarity(np.frombuffer(m[1], dtype=np.uint32), sig) >= self.threshold
+                           and close_in_time(m[3], row["date"])]
+                joined = sorted({int(m[2]) for m in matches})
+                if joined:  # it joins the oldest group it matches, and bridges the others into it
+                    target = joined[0]
+                    if len(joined) > 1:
+                        marks = ",".join("?" * (len(joined) - 1))
+                        self.db.execute(f"UPDATE near_duplicates SET group_id=? WHERE group_id IN ({marks})",
+                                        [target, *joined[1:]])
+                else:
+                    target, next_group = next_group, next_group + 1
+                self.db.execute("INSERT INTO near_duplicates (article_id, signature, group_id) VALUES (?,?,?)",
+                                (aid, sig.tobytes(), target))
+                bands.write(self.db, aid, sig, b, r)
+            self.db.execute("DELETE FROM near_duplicate_todo")
+        return done
 
-    def _sync(self, stored: dict[str, bytes], lsh_class: Any, minhash_class: Any) -> Any:
-        """The LSH over `stored` (article id -> signature), brought up to date from the one this object kept:
-        signatures that are new or changed (an article updated, here or by another process) go in, those of
-        removed articles come out. Building it afresh inserted every article's bands on every ingest: ~2 s at 9k
-        articles, so adding one article cost time proportional to the index (the bench's add-one-article)."""
-        if self._lsh is None:
-            self._lsh = lsh_class(threshold=max(0.05, self.threshold * CANDIDATE_FACTOR), num_perm=NUM_PERM)
-            self._indexed = {}
-        for aid in [a for a, sig in self._indexed.items() if stored.get(a) != sig]:
-            self._lsh.remove(aid)
-            del self._indexed[aid]
-        for aid, sig in stored.items():
-            if aid not in self._indexed:
-                self._lsh.insert(aid, minhash_class(seed=SEED, hashvalues=np.frombuffer(sig, dtype=np.uint32),
-                                                    scheme=SCHEME))
-                self._indexed[aid] = sig
-        return self._lsh
+    @property
+    def lsh_threshold(self) -> float:
+        return max(0.05, self.threshold * CANDIDATE_FACTOR)
+
+    def _unqueued(self) -> str:
+        """The articles with no signature that are not queued either (indexed before the queue existed)."""
+        return ("SELECT a.id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM near_duplicates d WHERE d.article_id = "
+                "a.id) AND NOT EXISTS (SELECT 1 FROM near_duplicate_todo t WHERE t.article_id = a.id)")
+
+    def _banding(self) -> tuple[tuple[int, int], int]:
+        """(b, r) for the threshold, and how many signatures had their band rows made again (inside the write
+        transaction) because the stored rows were made for another banding or before bands were stored."""
+        recorded = bands.parse(self.manifest.meta(bands.META), self.lsh_threshold)
+        if recorded is not None:
+            return recorded, 0
+        b, r = bands.banding(self.lsh_threshold, NUM_PERM)
+        remade = bands.fill(self.db, None, b, r)
+        self.db.execute(f"INSERT INTO near_duplicate_todo (article_id) {self._unqueued()}")  # one scan of the ids
+        self.manifest.set_meta(bands.META, bands.spec(self.lsh_threshold, b, r))
+        return (b, r), remade
+
+    def verify(self, report: VerifyReport, repair: bool, data_dir: Path) -> VerifyReport:
+        """`newsrag verify`: counts into `report` the articles whose grouping is incomplete (see `check`); with
+        repair, completes it under the write lock."""
+        report.bands_missing = self.check()[0]
+        if repair and report.bands_missing:
+            with write_lock(data_dir):
+                report.repaired += self.check(repair=True)[1]
+            report.bands_missing = self.check()[0]
+        return report
+
+    def check(self, repair: bool = False) -> tuple[int, list[str]]:
+        """(articles whose grouping is incomplete, what was repaired) for `newsrag verify`: signatures without their
+        band rows (written by a newsrag that stored no bands) and articles neither signed nor queued. With repair
+        (the caller holds the write lock) the rows are made from the stored signatures, the articles queued and
+        grouped. It reads every row: verify's cost, never an ingest's."""
+        if self.threshold <= 0:
+            return 0, []
+        recorded = bands.parse(self.manifest.meta(bands.META), self.lsh_threshold)
+        missing = (bands.incomplete(self.db, recorded[0]) if recorded is not None
+                   else [r[0] for r in self.db.execute("SELECT article_id FROM near_duplicates")])
+        unqueued = [r[0] for r in self.db.execute(self._unqueued())]
+        if not (repair and (missing or unqueued)):
+            return len(missing) + len(unqueued), []
+        with Transaction(self.db):
+            if recorded is not None:
+                bands.fill(self.db, missing, *recorded)
+            self.db.execute(f"INSERT INTO near_duplicate_todo (article_id) {self._unqueued()}")
+        self.refresh()
+        return len(missing) + len(unqueued), [f"made the near-duplicate bands of {len(missing)} articles again"
+                                              + (f", grouped {len(unqueued)} articles" if unqueued else "")]

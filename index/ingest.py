@@ -72,7 +72,7 @@ class Indexer:
 
     def _other_chunking(self) -> int:
         """Articles whose recorded chunking is not the chunker's (those not recorded yet are checked when met)."""
-        return sum(n for spec, n in self.manifest.chunkings().items() if spec not in (None, self.chunker.spec))
+        return self.manifest.other_chunkings(self.chunker.spec)
 
     def _classify(self, item: Article, sha: str, by_id: dict[str, tuple[str, str]], by_sha: dict[str, str],
                   report: IngestReport) -> str | None:

@@ -61,6 +61,7 @@ class Manifest:
         self.stages: list[Callable[[sqlite3.Connection, list[tuple[Article, list[Chunk]]]], None]] = []
         if self.meta("schema") != SCHEMA_VERSION:
             self._migrate()
+        self.db.execute("CREATE INDEX IF NOT EXISTS articles_chunking ON articles(chunking)")  # (once it exists)
 
     def _migrate(self) -> None:
         with Transaction(self.db):  # another process may be migrating too: look again inside the transaction
@@ -107,9 +108,11 @@ class Manifest:
         return [(r[0], r[1]) for r in self.db.execute(
             'SELECT start, "end" FROM chunks WHERE article_id=? ORDER BY ordinal', (article_id,))]
 
-    def chunkings(self) -> dict[str | None, int]:
-        """Articles per chunking (None: not recorded)."""
-        return {r[0]: r[1] for r in self.db.execute("SELECT chunking, COUNT(*) FROM articles GROUP BY chunking")}
+    def other_chunkings(self, spec: str) -> int:
+        """Articles recorded as chunked otherwise than `spec` (two ranges of the chunking index: a GROUP BY read
+        every article's row, texts included, on every ingest: ~10 ms at 3k articles)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM articles WHERE chunking < ? OR chunking > ?",
+                                   (spec, spec)).fetchone()[0])
 
     def sha_owner(self, sha: str) -> str | None:
         row = self.db.execute("SELECT id FROM articles WHERE sha256=?", (sha,)).fetchone()

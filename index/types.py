@@ -120,10 +120,11 @@ class VerifyReport:
     keyword_stale: bool
     repaired: list[str] = field(default_factory=list)
     other_chunking: int = 0  # articles chunked under other chunk settings than the current ones (not an error)
+    bands_missing: int = 0  # near-duplicate signatures without their LSH band rows (index/bands.py)
 
     @property
     def clean(self) -> bool:
-        return not (self.orphans or self.missing or self.keyword_stale)
+        return not (self.orphans or self.missing or self.keyword_stale or self.bands_missing)
 
     def summary(self) -> str:
         state = "clean" if self.clean else "NOT consistent"
@@ -135,6 +136,9 @@ class VerifyReport:
             lines.append(f"  {self.missing} manifest chunks missing from Chroma")
         if self.keyword_stale:
             lines.append("  the keyword index is out of date")
+        if self.bands_missing:
+            lines.append(f"  {self.bands_missing} near-duplicate signatures without their band rows (made at the next "
+                         "ingest too)")
         lines += [f"  repaired: {r}" for r in self.repaired]
         if self.other_chunking:
             lines.append(f"  note: {stale_chunking(self.other_chunking)}")

@@ -42,6 +42,9 @@ def test_bench_quick_json_on_the_sample(tmp_path: Path) -> None:
     assert {p.name for p in out.iterdir()} >= {"bench-quick.json", "bench-quick.md"}
     report = (out / "bench-quick.md").read_text()
     assert "| ingest vs llama-index, all text embedded |" in report
+    assert "fresh process: ingest s" in report  # `newsrag ingest ONE_FILE` in a new process, beside in-process
+    fresh = json.loads((out / "bench-quick.json").read_text())["scale"][0]["add_one_fresh"]
+    assert fresh["ingest_s"] > 0 and fresh["remove_s"] > 0 and len(fresh["ingest_runs_s"]) == 3
 
 
 def test_ingest_race_rounds_rotate_and_take_ratios_within_each_round(tmp_path: Path) -> None:

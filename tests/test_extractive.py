@@ -155,3 +155,34 @@ def test_a_named_site_answers_a_where_question(answerer: ExtractiveAnswerer) -> 
                            "religious sites.", "Trump in Beijing")
     assert candidates(temple.text, "Which historical site did Xi and Trump tour?", expected(
         "Which historical site did Xi and Trump tour?")) == ["Temple of Heaven"]
+
+
+def test_a_name_the_sentence_negates_is_not_the_answer(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "Who won best actor at Sunday's Tony Awards?" was answered "... but Mirren has never won a Tony
+    # Award": the name said not to have won was the answer, and "Tony Award" counted as new to "Tony Awards".
+    question = "Who won best actor in a play at Sunday's Tony Awards?"
+    kind = expected(question)
+    assert kind is not None
+    negated = "All the nominees were superb, but Helen Mirren has never won a Tony Award."
+    assert candidates(negated, question, kind) == []
+    assert candidates("On Sunday, Helen Mirren won the Tony Award for best actor.", question, kind) == ["Helen Mirren"]
+    assert candidates("Sam Smith did not attend, and Jane Doe won.", question, kind) == ["Jane Doe"]
+    answer = answerer.answer(question, [passage("tony", negated + " The show ran long.", "Tony predictions")])
+    assert answer.refused and not answer.citations
+
+
+def test_passages_without_the_year_may_not_be_quoted_but_still_agree(answerer: ExtractiveAnswerer) -> None:
+    # The failure: "On July 4, 1776, the Continental Congress adopted the Declaration ... in which city?" quoted a
+    # sentence naming no city from a passage with "1776"; the passages saying Philadelphia without the year were
+    # dropped before they could agree with that passage's sentence about Philadelphia.
+    with_year = passage("y", "In 1776 the delegates of Virginia urged the Continental Congress to adopt a "
+                             "declaration. Days later, the Continental Congress had the Declaration of Independence "
+                             "read aloud to crowds in Philadelphia.", "The Fourth of July")
+    others = [passage(f"n{i}", text, "The Second Continental Congress", rank=2 + i) for i, text in enumerate([
+        "The Continental Congress met in Philadelphia, where the delegates adopted the Declaration.",
+        "The Declaration of Independence was adopted by the Continental Congress in Philadelphia.",
+        "In Philadelphia the Continental Congress voted to adopt the Declaration of Independence."])]
+    question = "On July 4, 1776, the Continental Congress adopted the Declaration of Independence in which city?"
+    answer = answerer.answer(question, [with_year, *others])
+    assert not answer.refused and {c.article_id for c in answer.citations} == {"y"}  # only it has the year
+    assert "Philadelphia" in answer.sentences[0].text

@@ -124,6 +124,10 @@ def _scale(source: Path, corpus: Any, args: argparse.Namespace, cache: Path, mod
             "data_dir": str(target), "models_dir": str(models), "backend": backend,
             "questions": corpus.latency_questions, "repeats": 2 if args.quick else 3,
             "local": args.local if size == sizes[0] else 0})
+        _log(f"bench: adding one article in a fresh process at {built['chunks']} chunks ...")
+        from eval.bench.add_one import fresh_process
+
+        measured["add_one_fresh"] = fresh_process(target, models, backend)
         results.append({"size": size, "build": built, **measured})
     return results
 

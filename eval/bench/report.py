@@ -42,7 +42,9 @@ def summarize(ingest: dict[str, Any], scale: list[dict[str, Any]], cold: dict[st
         "cold_start_s": cold["median_s"], "cold_start_cpu_s": cold["cpu_s"],
         "serving_peak_rss_mb": top.get("peak_rss_mb"),
         "ingest_peak_rss_mb": ours["peak_rss_mb"], "baseline_peak_rss_mb": alltext["peak_rss_mb"],
-        "ingest_profile_s": ours["profile_s"], "seconds": round(seconds, 1)}
+        "ingest_profile_s": ours["profile_s"], "seconds": round(seconds, 1),
+        "add_one_ms": {r["chunks"]: r["add_one"]["ingest_ms"] for r in scale if r.get("add_one")},
+        "add_one_fresh_s": {r["chunks"]: r["add_one_fresh"]["ingest_s"] for r in scale if r.get("add_one_fresh")}}
     local = next((r["local"] for r in scale if r.get("local")), None)
     if local:
         s.update({"local_first_token_p50_ms": local["first_token"]["p50"],

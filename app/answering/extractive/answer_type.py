@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from app.answering.names import fold
 from index.lexicon.people import gender
 from index.lexicon.places import COUNTRY_NAMES, DEMONYMS, STATE_NAMES, is_place
-from index.text import STOPWORDS
+from index.text import STOPWORDS, stem
 
 KINDS = ("person", "country", "state", "place", "org", "number", "date", "named")
 _PERSON_HEADS = {"person", "man", "woman", "leader", "star", "economist", "player", "figure", "member", "host",
@@ -123,18 +123,19 @@ def expected(question: str) -> AnswerType | None:
 
 def candidates(sentence: str, question: str, kind: AnswerType) -> list[str]:
     """The words of `sentence` that could answer a question of `kind` and that the question does not already
-    hold (compared accent-folded, word by word, 'U.S.' as 'US')."""
-    asked = set(_words(question)) - STOPWORDS
+    hold (compared accent-folded and stemmed, word by word, 'U.S.' as 'US': "Tony Award" is not new to a question
+    about the Tony Awards)."""
+    asked = {stem(w) for w in _words(question) if w not in STOPWORDS}
 
     def new(text: str) -> bool:
         words = [w for w in _words(text) if w not in STOPWORDS]
-        return bool(words) and not all(w in asked for w in words)
+        return bool(words) and not all(stem(w) in asked for w in words)
 
     if kind.kind == "number":
         return [m.group() for m in _NUMBER.finditer(sentence) if new(m.group())]
     if kind.kind == "date":
         return [m.group() for m in _DATE.finditer(sentence) if new(m.group())]
-    runs = [(r, at) for r, at in _runs(sentence) if new(r)]
+    runs = [(r, at) for r, at in _runs(sentence) if new(r) and not negated(sentence, r, at)]
     if kind.kind == "country":
         return [r for r, _ in runs if fold(r) in COUNTRY_NAMES or fold(r) in DEMONYMS]
     if kind.kind == "state":
@@ -146,6 +147,18 @@ def candidates(sentence: str, question: str, kind: AnswerType) -> list[str]:
     if kind.kind == "org":  # a company is not a person or a place
         return [r for r, _ in runs if fold(r) not in DEMONYMS and not is_place(r) and gender(r) is None]
     return [r for r, _ in runs if fold(r) not in DEMONYMS]
+
+
+_NEGATED = re.compile(r"\s+(?:(?:has|have|had|is|was|were|are|did|does|do|will|would|could|can|may|might)\s+)?"
+                      r"(?:never|not|no\s+longer)\b|\s+(?:has|have|had|is|was|were|are|did|does|do|will|would|could|"
+                      r"can)n[’']t\b", re.I)
+
+
+def negated(sentence: str, run: str, at: int) -> bool:
+    """'Mirren has never won a Tony', 'Winfrey is not among those named': a name followed by a negated verb is
+    what the sentence says did not happen, so it is not offered as the answer."""
+    end = sentence.find(run, at)
+    return end >= 0 and bool(_NEGATED.match(sentence, end + len(run)))
 
 
 _LOCATIVE = re.compile(r"\b(?:in|at|near|from|outside|inside|across|around)\s+(?:the\s+)?$", re.I)

@@ -8,7 +8,8 @@ construction; it refuses rather than quote a sentence that does not answer.
 3. It refuses when a name of the question is in no passage, a figure of the question (a year, an edition) is not
    in the answering passage, no sentence names an answer of the kind asked (a country, a number ...), no sentence
    mentions what the question is about (Tisza's seats do not answer a question about Fidesz), or the best score
-   is under `min_support` (NEWSRAG_MIN_SUPPORT).
+   is under `min_support` (NEWSRAG_MIN_SUPPORT). Sentences are scored before the figure rule drops the passages without
+   the question's year: those may not be quoted, but they still agree on an answer (scoring.py's vote).
 4. At most `max_sentences` sentences: after the best, only sentences of the same article or ones naming the same
    answer (support from another article), never an unrelated article's sentence.
 """
@@ -57,7 +58,7 @@ def unmentioned_figures(figures: list[str], text: str) -> list[str]:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, max_sentences: int = 3, min_support: float = 0.65):
+    def __init__(self, embedder: Embedder, max_sentences: int = 3, min_support: float = 0.625):
         self.embedder, self.max_sentences, self.min_support = embedder, max_sentences, min_support
 
     @classmethod
@@ -85,19 +86,20 @@ class ExtractiveAnswerer:
         pool = candidates([p for p in passages if p.kind == "chunk"])
         if asked:  # no quotes of X: only sentences about X, never another person's words
             pool = [c for c in pool if _theirs(asked.speaker, c)]
+        about = required_names(answer_type.focus(question), kind)  # what the question proper is about
         figures = figures_in(question)
+        must_answer = bool(kind and (kind.kind in scoring.STRONG or kind.must_name))
+
+        def dropped(c: Candidate) -> bool:  # what the four filters below discard, whatever the candidate scores
+            return bool((figures and unmentioned_figures(figures, c.passage.text))
+                        or (kind and c.features["unresolved"] and not c.answers)
+                        or (about and c.features["names"] <= 0) or (must_answer and not c.answers))
+        scoring.score(question, about, kind, pool, self.embedder, dropped=dropped)
         if figures and pool:
             pool = [c for c in pool if not unmentioned_figures(figures, c.passage.text)]
             if not pool:  # "the 97th Academy Awards" is not answered from an article about the 94th
                 return refusal(question, f"no retrieved passage mentions {', '.join(figures)}.", self.name,
                                passages)
-        about = required_names(answer_type.focus(question), kind)  # what the question proper is about
-        must_answer = bool(kind and (kind.kind in scoring.STRONG or kind.must_name))
-
-        def dropped(c: Candidate) -> bool:  # what the three filters below discard, whatever the candidate scores
-            return bool((kind and c.features["unresolved"] and not c.answers) or (about and c.features["names"] <= 0)
-                        or (must_answer and not c.answers))
-        scoring.score(question, about, kind, pool, self.embedder, dropped=dropped)
         if kind:  # "Who won?" is not answered by "The team won ...": which team? (a yes/no question may be)
             pool = [c for c in pool if not (c.features["unresolved"] and not c.answers)]
         if about:
