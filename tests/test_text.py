@@ -29,3 +29,15 @@ def test_accented_names_are_one_word_and_match_their_plain_spelling() -> None:
 def test_stopwords_and_underscores_are_not_terms() -> None:
     assert tokens("What did the mayor say about it?") == ["mayor"]
     assert "_" not in "".join(tokens("snake_case_word"))
+
+
+def test_fold_drops_exactly_the_combining_marks_of_every_character() -> None:
+    """fold() tests only the non-ASCII runs for combining marks (a speed-up): the same text as testing each one."""
+    import unicodedata
+
+    from index.text import fold
+
+    every = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000)
+    for text in (every, "Orbán’s “Fidesz” — Nicolás", "ascii only", ""):
+        assert fold(text) == "".join(c for c in unicodedata.normalize("NFKD", text.lower())
+                                     if not unicodedata.combining(c))

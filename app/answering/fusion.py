@@ -28,12 +28,16 @@ def rrf(rankings: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float
     return fused
 
 
-def shingles(text: str, n: int = 5) -> set[str]:
+def shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    """The text's lower-cased word n-grams (a shorter text: its words, as one). Tuples, not joined strings: the
+    same sets, built in half the time (~0.9 of the ~3.7 ms retrieval spent past the searches at 10k chunks)."""
     words = _WORD.findall(text.lower())
-    return {" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+    if len(words) <= n:
+        return {tuple(words)}
+    return set(zip(*(words[i:] for i in range(n)), strict=False))
 
 
-def near_copy(a: set[str], b: set[str]) -> bool:
+def near_copy(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> bool:
     """Is one passage (mostly) contained in the other? Syndicated copies and re-published updates are."""
     small = min(len(a), len(b))
     return bool(small) and len(a & b) / small >= NEAR_COPY
@@ -51,7 +55,7 @@ def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_o
     90 ms retrieval at 10k chunks in the bench's copy-grown index)."""
     order = list(order)
     kept: list[str] = []
-    kept_shingles: list[set[str]] = []
+    kept_shingles: list[set[tuple[str, ...]]] = []
     per: dict[str, int] = {}
     copies: set[str] = set()  # chunk ids found to be near-copies of a kept passage
     copy_texts: set[str] = set()  # texts kept or found to be copies: the same text again is a copy

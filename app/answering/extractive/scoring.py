@@ -23,6 +23,7 @@ The weights were chosen on the calibration half of the RealTime QA dev questions
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
@@ -43,21 +44,22 @@ VOTED = {"country", "state", "person", "place", "org", "named"}  # (not dates or
 
 
 def score(question: str, names: list[str], kind: answer_type.AnswerType | None, candidates: list[Candidate],
-          embedder: Embedder, weights: dict[str, float] = WEIGHTS) -> None:
-    """Set `features`, `answers` and `score` on every candidate."""
+          embedder: Embedder, weights: dict[str, float] = WEIGHTS,
+          dropped: Callable[[Candidate], bool] | None = None) -> None:
+    """Set `features`, `answers` and `score` on every candidate. `dropped`: the candidates the caller discards
+    whatever they score (judged on the features other than `dense`); when no vote couples the scores, those are
+    not embedded (their `dense` is 0): embedding the sentences is ~85% of a first answer, one text at a time."""
     if not candidates:
         return
-    vecs = embedder.embed([question] + [c.text for c in candidates])
-    dense = np.asarray(vecs[1:] @ vecs[0])
     wanted = stems(question)
     since = _now_since(question, candidates)
-    for c, d in zip(candidates, dense, strict=True):
+    for c in candidates:
         c.answers = answer_type.candidates(c.text, question, kind) if kind else []
         context = f"{c.passage.title}\n{c.text}"  # the title says what "the civil war" is
         folded = fold(context)
         typed = _typed(kind, c.answers)
         c.features = {
-            "dense": float(d),
+            "dense": 0.0,
             "lex": coverage(wanted, c.text, if_empty=0.0),
             "strong": typed if kind and kind.kind in STRONG else 0.0,
             "weak": typed if kind and kind.kind not in STRONG else 0.0,
@@ -66,8 +68,15 @@ def score(question: str, names: list[str], kind: answer_type.AnswerType | None, 
             "stale": float(_older(c.passage.date, since)),
             "vote": 0.0,
         }
+    voted = bool(weights.get("vote") and kind and kind.kind in VOTED)
+    embedded = [c for c in candidates if voted or dropped is None or not dropped(c)]
+    if embedded:
+        vecs = embedder.embed([question] + [c.text for c in embedded])
+        for c, d in zip(embedded, np.asarray(vecs[1:] @ vecs[0]), strict=True):
+            c.features["dense"] = float(d)
+    for c in candidates:
         c.score = _total(c.features, weights)
-    if weights.get("vote") and kind and kind.kind in VOTED:
+    if voted:
         _vote(candidates, weights)
 
 
