@@ -32,6 +32,15 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def sample_copies(folder: Path, n: int) -> Path:
+    """`n` distinct articles in `folder`, each the bundled sample with its own title line and last line."""
+    folder.mkdir()
+    base = SAMPLE.read_text()
+    for i in range(n):
+        (folder / f"a{i:03}.txt").write_text(f"Story {i}\n\n{base}\nEdition {i}.")
+    return folder
+
+
 def offline_eval_env(mp: pytest.MonkeyPatch, tmp: Path) -> None:
     """The environment of an in-process `newsrag eval` on the hash fake: its own data dir and cache under `tmp`."""
     mp.setenv("NEWSRAG_EMBEDDER", "hash")

@@ -18,7 +18,7 @@ from index.embedding.minilm import MiniLMEmbedder
 from index.load import load_file
 from index.quotes import extract_quotes
 from index.types import Article
-from tests.conftest import ROOT, SAMPLE, SAMPLE_DIR
+from tests.conftest import ROOT, SAMPLE, SAMPLE_DIR, sample_copies
 
 
 def sample_article() -> Article:
@@ -138,14 +138,6 @@ def test_only_a_write_that_did_not_finish_makes_the_next_one_compare_every_id(en
     assert not (Path(engine.settings.data_dir) / "writing").exists()
 
 
-def _corpus(folder: Path, n: int) -> Path:
-    folder.mkdir()
-    base = SAMPLE.read_text()
-    for i in range(n):
-        (folder / f"a{i:03}.txt").write_text(f"Story {i}\n\n{base}\nEdition {i}.")
-    return folder
-
-
 def _ingest_process(src: Path, data: Path) -> subprocess.Popen:
     env = {**os.environ, "NEWSRAG_DATA_DIR": str(data), "NEWSRAG_EMBEDDER": "hash",
            "NEWSRAG_INGEST_BATCH_ARTICLES": "4"}
@@ -170,7 +162,7 @@ def test_ingest_killed_ten_times_loses_and_duplicates_nothing(tmp_path: Path) ->
     from app.engine import build_engine
     from tests.conftest import make_settings
 
-    src, data = _corpus(tmp_path / "many", 160), tmp_path / "data"
+    src, data = sample_copies(tmp_path / "many", 160), tmp_path / "data"
     rng = random.Random(7)
     kills, repaired = 0, 0
     while kills < 10:
@@ -209,7 +201,7 @@ def test_second_writer_is_refused_and_readers_keep_answering(tmp_path: Path) -> 
     data = tmp_path / "data"
     engine = build_engine(make_settings(data))
     engine.ingest([SAMPLE_DIR])
-    proc = _ingest_process(_corpus(tmp_path / "many", 200), data)
+    proc = _ingest_process(sample_copies(tmp_path / "many", 200), data)
     try:
         deadline = time.time() + 60
         while _articles(data) < 3 and time.time() < deadline:

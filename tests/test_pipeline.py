@@ -17,17 +17,9 @@ import pytest
 
 from app.engine import Engine, build_engine
 from index.embedding.hashing import HashEmbedder
-from tests.conftest import ROOT, SAMPLE, make_settings
+from tests.conftest import ROOT, make_settings, sample_copies
 
 THREAD = "newsrag-ingest-embed"
-
-
-def corpus(folder: Path, n: int) -> Path:
-    folder.mkdir()
-    base = SAMPLE.read_text()
-    for i in range(n):
-        (folder / f"a{i:03}.txt").write_text(f"Story {i}\n\n{base}\nEdition {i}.")
-    return folder
 
 
 class Recording(HashEmbedder):
@@ -76,7 +68,8 @@ def test_embedding_runs_beside_the_writes_and_everything_else_on_the_callers_thr
         adds.append((threading.current_thread().name, start, time.perf_counter()))
 
     engine.store.add = slow_add  # type: ignore[method-assign]
-    report = engine.ingest([corpus(tmp_path / "in", 48)], progress=lambda p: told.add(threading.current_thread()))
+    report = engine.ingest([sample_copies(tmp_path / "in", 48)],
+                           progress=lambda p: told.add(threading.current_thread()))
     assert len(report.added) == 48 and len(adds) == 3
     assert {name for name, _, _ in embedder.calls} == {f"{THREAD}_0"}
     assert {name for name, _, _ in adds} == {threading.current_thread().name}
@@ -91,7 +84,7 @@ def test_an_embedder_failure_in_the_background_is_raised_and_leaves_no_half_writ
                                                                                         fail_at: int) -> None:
     embedder = Recording(fail_at)
     engine = engine_with(tmp_path, embedder)
-    src = corpus(tmp_path / "in", 24)
+    src = sample_copies(tmp_path / "in", 24)
     with pytest.raises(RuntimeError, match="the embedder crashed"):
         engine.ingest([src])
     assert engine.manifest.count() % 4 == 0 and engine.manifest.count() < 24  # whole batches only
@@ -113,7 +106,7 @@ def test_a_write_failure_while_the_next_part_embeds_deletes_that_batchs_vectors(
 
     engine.store.add = failing_add  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="chroma is gone"):
-        engine.ingest([corpus(tmp_path / "in", 24)])
+        engine.ingest([sample_copies(tmp_path / "in", 24)])
     assert engine.manifest.count() % 4 == 0 and engine.manifest.count() < 24
     consistent(engine)
 
@@ -129,7 +122,7 @@ def test_ctrl_c_during_a_write_leaves_a_consistent_index(tmp_path: Path) -> None
         return commit(*args)
 
     engine.manifest.commit = interrupted_commit  # type: ignore[method-assign]
-    src = corpus(tmp_path / "in", 24)
+    src = sample_copies(tmp_path / "in", 24)
     with pytest.raises(KeyboardInterrupt):
         engine.ingest([src])
     assert engine.manifest.count() == 4  # the first batch, and nothing of the one whose commit was interrupted
@@ -151,7 +144,7 @@ def test_a_failure_on_the_reading_side_first_writes_the_batches_that_were_comple
 
     engine.indexer.chunker.chunk = failing_chunk  # type: ignore[method-assign]
     with pytest.raises(ValueError, match="chunk text not found"):
-        engine.ingest([corpus(tmp_path / "in", 12)])
+        engine.ingest([sample_copies(tmp_path / "in", 12)])
     assert sorted(a["id"] for a in engine.manifest.listing()) == ["a000", "a001", "a002", "a003"]
     consistent(engine)
 
@@ -159,7 +152,7 @@ def test_a_failure_on_the_reading_side_first_writes_the_batches_that_were_comple
 @pytest.mark.parametrize("batch", [1, 3, 64])
 def test_the_index_is_the_same_whatever_the_batch_size(tmp_path: Path, batch: int) -> None:
     engine = engine_with(tmp_path, Recording(), batch=batch)
-    report = engine.ingest([corpus(tmp_path / "in", 10)])
+    report = engine.ingest([sample_copies(tmp_path / "in", 10)])
     reference = engine_with(tmp_path / "serial", Recording(), batch=10)
     assert report.chunks == reference.ingest([tmp_path / "in"]).chunks
     assert engine.manifest.chunk_ids() == reference.manifest.chunk_ids()
@@ -171,7 +164,7 @@ def test_the_index_is_the_same_whatever_the_batch_size(tmp_path: Path, batch: in
 
 
 def test_a_real_ingest_stopped_with_ctrl_c_exits_promptly_and_stays_consistent(tmp_path: Path) -> None:
-    src, data = corpus(tmp_path / "many", 120), tmp_path / "data"
+    src, data = sample_copies(tmp_path / "many", 120), tmp_path / "data"
     env = {**os.environ, "NEWSRAG_DATA_DIR": str(data), "NEWSRAG_EMBEDDER": "hash",
            "NEWSRAG_INGEST_BATCH_ARTICLES": "4"}
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(src)], cwd=ROOT, env=env,
