@@ -1,10 +1,14 @@
 """The vector store: a Chroma collection, embedded (PersistentClient in the data dir) or on a Chroma server
 (`chroma run --path DIR --port N`, selected by NEWSRAG_CHROMA_URL) through HttpClient.
 
-Writes go through llama-index's ChromaVectorStore, so the collection stays a regular llama-index Chroma collection
-(`VectorStoreIndex.from_vector_store` can open it); ingest imports llama-index for splitting anyway. Queries talk to
-the collection directly: they need only ids and distances, and `newsrag ask` then never imports llama-index
-(about a second of a cold start). Embeddings are always passed in: Chroma's own embedding function is never used.
+The collection holds what a search needs: each chunk's id, its vector and four small metadata fields (article_id,
+title, start, end, for anyone inspecting it or filtering with Chroma's `where`). The chunk's text is not stored
+there: it lives once, in the manifest, where answers read it. Storing it in Chroma as well (as llama-index's
+ChromaVectorStore does, with the whole node again as JSON metadata) made Chroma's add ~4x dearer: Chroma keeps a
+full-text index of every document (~1.4 ms of CPU a chunk against ~0.5 ms for the vector and metadata, measured in
+docs/latency.md), with the GIL held, for text nothing reads. Collections written before this keep their documents;
+they are never read. Queries need only ids and distances, and `newsrag ask` never imports llama-index (about a
+second of a cold start). Embeddings are always passed in: Chroma's own embedding function is never used.
 
 The client opens on first use. Until this process opens one for the data dir (to write, list ids or count), a local
 index is queried through `chromadb_rust_bindings`, the engine under chromadb's own PersistentClient, opened the way
@@ -53,7 +57,6 @@ class ChromaStore:
             server_address(url)  # a malformed URL fails now, not at the first question
         self._client: Any = None
         self._collection: Any = None
-        self._writer: Any = None
 
     @property
     def client(self) -> Any:
@@ -77,26 +80,16 @@ class ChromaStore:
                 COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
         return self._collection
 
-    @property
-    def writer(self) -> Any:
-        if self._writer is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore  # llama-index: only when writing vectors
-
-            self._writer = ChromaVectorStore(chroma_collection=self.collection)
-        return self._writer
-
     def add(self, chunks: list[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
-        from llama_index.core.schema import BaseNode, TextNode  # llama-index: only when writing vectors
-
-        nodes: list[BaseNode] = [TextNode(id_=c.id, text=c.text, embedding=v.tolist(),
-                                          metadata={"article_id": c.article_id, "title": titles.get(c.article_id, ""),
-                                                    "start": c.start, "end": c.end})
-                                 for c, v in zip(chunks, vectors, strict=True)]
+        ids = [c.id for c in chunks]
+        metadatas = [{"article_id": c.article_id, "title": titles.get(c.article_id, ""), "start": c.start, "end": c.end}
+                     for c in chunks]
+        vectors = np.asarray(vectors, dtype=np.float32)
         # Chroma refuses a batch over its maximum (5,461 here): a long article (a 19 MB one has 21k chunks) is
         # written in slices. Atomicity is not lost: vectors become live only with the manifest transaction.
-        step = max(1, int(self.client.get_max_batch_size())) if nodes else 1
-        for i in range(0, len(nodes), step):
-            self.writer.add(nodes[i:i + step])
+        step = max(1, int(self.client.get_max_batch_size())) if chunks else 1
+        for i in range(0, len(chunks), step):
+            self.collection.add(ids=ids[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step])
 
     def delete(self, ids: set[str] | list[str]) -> None:
         ids = list(ids)
