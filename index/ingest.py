@@ -5,15 +5,16 @@ manifest transaction then makes them live and retires the old ones, and only the
 Anything in Chroma that the manifest does not list is an orphan, removed by `reconcile` at the next write
 (a write that did not finish leaves a marker file, `DATA_DIR/writing`, that tells the next one to look). The file
 is long because ingest, remove, verify and reconcile share that one write path and its crash-safety order.
-The batches' writes run in index/pipeline.py, which embeds the next chunks on a background thread meanwhile.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from index.chunk import Chunker
 from index.embedding.base import Embedder
@@ -21,11 +22,11 @@ from index.keyword import KeywordStore
 from index.load import Failure, load_paths
 from index.lock import write_lock
 from index.manifest import Manifest
-from index.pipeline import Meter, Pipeline, Progress
-from index.quotes import refresh_quotes
+from index.quotes import extract_quotes, refresh_quotes
 from index.store import Store
-from index.types import Article, IngestReport, Skipped, VerifyReport, stale_chunking
+from index.types import Article, Chunk, IngestProgress, IngestReport, Quote, Skipped, VerifyReport, stale_chunking
 
+Progress = Callable[[IngestProgress], None]
 __all__ = ["Indexer", "IngestReport", "Progress", "VerifyReport"]
 
 
@@ -46,23 +47,25 @@ class Indexer:
             meter = Meter(progress, self._count(paths, follow_symlinks, names, items) if progress else None)
             report.repaired = ((self.reconcile() if interrupted else []) + self.keyword.sync()
                                + refresh_quotes(self.manifest))
+            batch: list[tuple[Article, str]] = []
             by_sha: dict[str, str] = {}  # text hash -> id, of the articles queued in this run
             by_id: dict[str, tuple[str, str]] = {}  # id -> (origin, text hash), of records accepted in this run
-            # the writes, in batches, with the embedding of the next chunks overlapped (index/pipeline.py)
-            with Pipeline(self.store, self.manifest, self.embedder, self.chunker, report, meter,
-                          self.batch_articles) as pipe:
-                for item in itertools.chain(load_paths(paths, self.max_file_mb, follow_symlinks, names), items):
-                    pipe.poll()
-                    if isinstance(item, Failure):
-                        (report.skipped if isinstance(item, Skipped) else report.failed).append(item)
-                        continue
-                    if item.note:
-                        report.notes.append(Failure(item.origin, item.note))
-                    meter.tell(read=1)
-                    status = self._classify(item, item.sha256, by_id, by_sha, report)
-                    if status is not None:
-                        pipe.add(item, status)
-                pipe.finish()
+            for item in itertools.chain(load_paths(paths, self.max_file_mb, follow_symlinks, names), items):
+                if isinstance(item, Failure):
+                    (report.skipped if isinstance(item, Skipped) else report.failed).append(item)
+                    continue
+                if item.note:
+                    report.notes.append(Failure(item.origin, item.note))
+                meter.tell(read=1)
+                status = self._classify(item, item.sha256, by_id, by_sha, report)
+                if status is None:
+                    continue
+                batch.append((item, status))
+                if len(batch) >= self.batch_articles:
+                    self._write(batch, report, meter)
+                    batch = []
+            if batch:
+                self._write(batch, report, meter)
             if others := self._other_chunking():
                 report.notes.append(Failure("index", stale_chunking(others)))
         return report
@@ -134,6 +137,31 @@ class Indexer:
         return sum(1 for item in itertools.chain(load_paths(paths, self.max_file_mb, follow_symlinks, names), items)
                    if not isinstance(item, Failure))
 
+    def _write(self, batch: list[tuple[Article, str]], report: IngestReport, meter: Meter) -> None:
+        """All-or-nothing for one batch of articles."""
+        items: list[tuple[Article, list[Chunk], list[Quote]]] = []
+        for article, _ in batch:
+            items.append((article, self.chunker.chunk(article), extract_quotes(article)))
+        chunks = [c for _, cs, _ in items for c in cs]
+        titles = {a.id: a.title for a, _ in batch}
+        # Each chunk is embedded with its article's title in front: it gives short chunks their topic.
+        vectors: list = []
+        for i in range(0, len(chunks), 64):
+            part = chunks[i:i + 64]
+            vectors.extend(self.embedder.embed([f"{titles[c.article_id]}\n\n{c.text}" for c in part]))
+            meter.tell(chunks=len(part))
+        try:
+            self.store.add(chunks, _stack(vectors, self.embedder.dim), titles)
+            retired = self.manifest.commit(items, self.chunker.spec)
+        except BaseException:
+            self.store.delete([c.id for c in chunks if c.id not in self.manifest.chunk_ids(c.article_id)])
+            raise
+        self.store.delete(retired)
+        report.chunks += len(chunks)
+        meter.tell(written=len(batch))
+        for article, status in batch:
+            {"updated": report.updated, "rechunked": report.rechunked}.get(status, report.added).append(article.id)
+
     def remove(self, article_id: str) -> bool:
         with write_lock(self.data_dir), self._writing():
             if self.manifest.article(article_id) is None:
@@ -189,6 +217,19 @@ class Indexer:
         return repaired
 
 
+class Meter:
+    """What an ingest has done so far, told to its `progress` callback (if any) at every step."""
+
+    def __init__(self, progress: Progress | None, total: int | None):
+        self.progress, self.total = progress, total
+        self.articles = self.chunks = self.written = 0
+
+    def tell(self, read: int = 0, chunks: int = 0, written: int = 0) -> None:
+        self.articles, self.chunks, self.written = self.articles + read, self.chunks + chunks, self.written + written
+        if self.progress:
+            self.progress(IngestProgress(self.articles, self.total, self.chunks, self.written))
+
+
 def same_source(stored: tuple[str | None, str | None], item: Article) -> bool:
     """Is `item` (a changed text) from the file the stored article came from? Then it is an update. The record
     inside the file does not have to match: a JSONL file that gained lines above a record still updates it. An
@@ -201,3 +242,6 @@ def same_source(stored: tuple[str | None, str | None], item: Article) -> bool:
         return Path(path).name == Path(item.path).name
     return path == item.path
 
+
+def _stack(vectors: list, dim: int) -> np.ndarray:
+    return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), dim)

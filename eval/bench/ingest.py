@@ -27,7 +27,6 @@ WARM_TEXT = " ".join(f"Warm-up sentence number {i} has a few words." for i in ra
 def run_newsrag(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     import index.ingest as ingest_module
-    import index.pipeline as pipeline_module
     from app.engine import build_engine
     from app.settings import Settings
     from index.types import Article
@@ -42,7 +41,7 @@ def run_newsrag(spec: dict[str, Any]) -> dict[str, Any]:
     stages = Stages()
     ix = engine.indexer
     ingest_module.load_paths = stages.wrap_iter("load", ingest_module.load_paths)
-    pipeline_module.extract_quotes = stages.wrap("quotes", pipeline_module.extract_quotes)
+    ingest_module.extract_quotes = stages.wrap("quotes", ingest_module.extract_quotes)
     ix.chunker.chunk = stages.wrap("split", ix.chunker.chunk)  # type: ignore[method-assign]
     ix.embedder.embed = stages.wrap("embed", ix.embedder.embed)  # type: ignore[method-assign]
     ix.store.add = stages.wrap("write_chroma", ix.store.add)  # type: ignore[method-assign]
@@ -53,9 +52,7 @@ def run_newsrag(spec: dict[str, Any]) -> dict[str, Any]:
     seconds, cpu = time.perf_counter() - t1, time.process_time() - cpu1
     rss = peak_rss_mb()
     profile = stages.rounded()
-    # embed runs on a background thread beside the rest (index/pipeline.py); the other stages are the caller's
-    # thread's, and "other" is the rest of its time: checking records, waiting for vectors
-    profile["other"] = round(seconds - sum(v for k, v in stages.seconds.items() if k != "embed"), 3)
+    profile["other"] = round(seconds - sum(stages.seconds.values()), 3)
 
     rows = engine.manifest.chunk_rows()
     coverage = Coverage()
