@@ -121,3 +121,38 @@ def test_counting_other_chunkings_reads_the_index_not_every_article(tmp_path: Pa
     assert len(plans) == 1
     plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + plans[0]))
     assert "USING COVERING INDEX articles_chunking" in plan and "SCAN articles" not in plan.replace("INDEX", ""), plan
+
+
+CHUNK_IN_A_FRESH_PROCESS = """
+import json, sys
+{before}
+from index.chunk import Chunker
+from index.types import Article
+text = open(sys.argv[1], encoding="utf-8").read()
+chunks = Chunker(lambda s: s.split(), chunk_tokens=60, overlap=10).chunk(Article(id="a", title="T", text=text))
+hidden = "scipy.stats" in sys.modules
+import scipy.stats
+print(json.dumps({{"spans": [[c.start, c.end] for c in chunks], "stats_before": hidden,
+                  "fisher": callable(scipy.stats.fisher_exact), "nltk": "nltk" in sys.modules}}))
+"""
+
+
+def _chunk_in_a_fresh_process(before: str) -> dict:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", CHUNK_IN_A_FRESH_PROCESS.format(before=before), str(SAMPLE)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_chunking_imports_nltk_without_scipy_stats_and_splits_the_same() -> None:
+    """nltk's init imports scipy.stats (~1 s of a fresh `newsrag ingest`) for a statistic never used: chunking
+    keeps it out, leaves `import scipy.stats` working after, and splits exactly as with scipy.stats loaded."""
+    lean = _chunk_in_a_fresh_process("")
+    full = _chunk_in_a_fresh_process("import scipy.stats")
+    assert lean["nltk"] and not lean["stats_before"] and lean["fisher"]
+    assert full["stats_before"]
+    assert lean["spans"] == full["spans"] and len(lean["spans"]) > 3
