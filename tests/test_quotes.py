@@ -104,3 +104,51 @@ def test_quotes_found_by_an_older_version_are_found_again_at_the_next_ingest(eng
     assert engine.manifest.quote_speakers() == ["Jo Pritzker"]
     assert engine.manifest.meta("quotes_version") == str(VERSION)
     assert not engine.ingest([story]).repaired  # once
+
+
+def _inside_quotes_per_character(sentence: str) -> list[bool]:
+    """The per-character walk inside_quotes replaced (a quarter of finding quotes): what it must still return."""
+    out, depth, straight = [], 0, False
+    for ch in sentence:
+        if ch == "“":
+            depth += 1
+        elif ch == '"':
+            straight = not straight
+        out.append(depth > 0 or straight)
+        if ch == "”":
+            depth = max(0, depth - 1)
+    return out
+
+
+def test_inside_quotes_marks_what_the_per_character_walk_marked() -> None:
+    import random
+
+    from index.quotes import inside_quotes
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        sentence = "".join(rng.choice('ab “”"  .') for _ in range(rng.randint(0, 40)))
+        assert inside_quotes(sentence) == _inside_quotes_per_character(sentence), sentence
+
+
+def test_people_are_found_once_per_sentence_and_the_quotes_are_the_same(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each sentence's name runs are read once (they were read twice: to learn the article's people, then for
+    whom a sentence mentions), and the quotes found do not change."""
+    import index.quotes.speakers as speakers
+
+    text = ("Illinois Gov. JB Pritzker spoke on Monday. “We will not allow it,” Pritzker said. He met Mayor Brandon "
+            "Johnson later. “It is wrong,” he said. Johnson agreed. “We stand together,” the governor said.")
+    article = Article(id="p", title="Guard", text=text)
+    first = extract_quotes(article)
+    calls: list[str] = []
+    real = speakers.clean
+
+    def counted(raw: str, before: str):  # type: ignore[no-untyped-def]
+        calls.append(raw)
+        return real.__wrapped__(raw, before)
+    monkeypatch.setattr(speakers, "clean", counted)
+    again = extract_quotes(article)
+    assert [q.model_dump() for q in again] == [q.model_dump() for q in first]
+    assert len(first) >= 2 and first[0].speaker == "JB Pritzker"
+    runs = [m.group() for s, e in quote_aware_spans(text) for m in speakers.NAME_RE.finditer(text[s:e])]
+    assert len(calls) <= len(runs) + 3  # one reading per run, plus the few `resolve` makes for a speaker

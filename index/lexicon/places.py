@@ -7,6 +7,8 @@ Written by hand from public knowledge; folded (lower case, no accents) for looku
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _COUNTRY_LIST = [
     "Afghanistan", "Albania", "Algeria", "Andorra", "Angola", "Argentina", "Armenia", "Australia", "Austria",
     "Azerbaijan", "Bahamas", "Bahrain", "Bangladesh", "Barbados", "Belarus", "Belgium", "Belize", "Benin", "Bhutan",
@@ -83,6 +85,7 @@ DEMONYMS = {_fold(k): _fold(v) for k, v in _DEMONYMS.items()}
 REGION_NAMES = frozenset(_fold(r) for r in _REGIONS)
 
 
+@lru_cache(maxsize=16384)  # the same names come back in every sentence of an article
 def is_place(name: str) -> bool:
     """A country, a US state, a region, or a run that starts like a place name ('North ...', 'San ...')."""
     folded = _fold(name).removeprefix("the ")

@@ -20,6 +20,7 @@ class Speakers:
     wherever his full name is given), roles, and who was named last (for a pronoun)."""
 
     def __init__(self, sentences: list[tuple[str, list[bool]]]) -> None:
+        self._seen: dict[str, list[tuple[str | None, str]]] = {}
         counts: dict[str, Counter[str]] = {}
         self.roles: dict[str, str] = {}
         for sentence, mask in sentences:
@@ -47,14 +48,19 @@ class Speakers:
             self.by_last[last] = None if ambiguous else Person(top, self.roles.get(top))
         self.recent: list[Person] = []  # the persons of the latest sentence that named any
 
-    @staticmethod
-    def _runs(sentence: str, mask: list[bool]) -> list[tuple[str | None, str]]:
+    def _runs(self, sentence: str, mask: list[bool]) -> list[tuple[str | None, str]]:
+        """The name runs of a sentence outside quotation marks, as (role, name); remembered per sentence (each
+        sentence is read here once to learn the article's people and again for whom it mentions). `mask` is
+        `inside_quotes(sentence)`, so the sentence alone is the key."""
+        if (known := self._seen.get(sentence)) is not None:
+            return known
         out = []
         for m in NAME_RE.finditer(sentence):
             if not mask[m.start()]:
                 found = clean(m.group(), sentence[max(0, m.start() - 60): m.start()])
                 if found:
                     out.append(found)
+        self._seen[sentence] = out
         return out
 
     def mentions(self, sentence: str, mask: list[bool]) -> list[Person]:
