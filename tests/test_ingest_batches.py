@@ -9,43 +9,19 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from app.engine import Engine, build_engine
-from index.embedding.hashing import HashEmbedder
 from tests.conftest import ROOT, make_settings, sample_copies
 
 
-class Recording(HashEmbedder):
-    """The hash fake, remembering where and when each call ran; call number `fail_at` (1-based) raises."""
-
-    def __init__(self, fail_at: int = 0, seconds: float = 0.0):
-        super().__init__()
-        self.calls: list[tuple[str, float, float]] = []
-        self.fail_at, self.seconds = fail_at, seconds
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        start = time.perf_counter()
-        if len(self.calls) + 1 == self.fail_at:
-            self.calls.append((threading.current_thread().name, start, start))
-            raise RuntimeError("the embedder crashed")
-        time.sleep(self.seconds)
-        out = super().embed(texts)
-        self.calls.append((threading.current_thread().name, start, time.perf_counter()))
-        return out
-
-
-def engine_with(tmp_path: Path, embedder: HashEmbedder, batch: int = 4) -> Engine:
-    engine = build_engine(make_settings(tmp_path / "data", ingest_batch_articles=batch))
-    engine.indexer.embedder = embedder
-    return engine
+def engine_with(tmp_path: Path, batch: int = 4) -> Engine:
+    return build_engine(make_settings(tmp_path / "data", ingest_batch_articles=batch))  # the hash fake embeds
 
 
 def fail_on(obj: object, name: str, n: int, error: BaseException) -> Callable[..., Any]:
@@ -70,20 +46,20 @@ def consistent(engine: Engine) -> None:
 
 @pytest.mark.parametrize("fail_at", [1, 2, 4, 6])
 def test_an_embedder_failure_is_raised_and_leaves_no_half_written_batch(tmp_path: Path, fail_at: int) -> None:
-    embedder = Recording(fail_at)
-    engine = engine_with(tmp_path, embedder)
+    engine = engine_with(tmp_path)
+    embed = fail_on(engine.indexer.embedder, "embed", fail_at, RuntimeError("the embedder crashed"))
     src = sample_copies(tmp_path / "in", 24)
     with pytest.raises(RuntimeError, match="the embedder crashed"):
         engine.ingest([src])
     assert engine.manifest.count() % 4 == 0 and engine.manifest.count() < 24  # whole batches only
     consistent(engine)
-    written, embedder.fail_at = engine.manifest.count(), 0
+    written, engine.indexer.embedder.embed = engine.manifest.count(), embed  # type: ignore[method-assign]
     assert len(engine.ingest([src]).added) == 24 - written and engine.manifest.count() == 24
     consistent(engine)
 
 
 def test_a_failed_chroma_add_deletes_that_batchs_vectors(tmp_path: Path) -> None:
-    engine = engine_with(tmp_path, Recording())
+    engine = engine_with(tmp_path)
     fail_on(engine.store, "add", 3, RuntimeError("chroma is gone"))
     with pytest.raises(RuntimeError, match="chroma is gone"):
         engine.ingest([sample_copies(tmp_path / "in", 24)])
@@ -92,7 +68,7 @@ def test_a_failed_chroma_add_deletes_that_batchs_vectors(tmp_path: Path) -> None
 
 
 def test_ctrl_c_during_a_write_leaves_a_consistent_index(tmp_path: Path) -> None:
-    engine = engine_with(tmp_path, Recording())
+    engine = engine_with(tmp_path)
     commit = fail_on(engine.manifest, "commit", 2, KeyboardInterrupt())
     src = sample_copies(tmp_path / "in", 24)
     with pytest.raises(KeyboardInterrupt):
@@ -106,7 +82,7 @@ def test_ctrl_c_during_a_write_leaves_a_consistent_index(tmp_path: Path) -> None
 
 def test_a_failure_on_the_reading_side_first_writes_the_batches_that_were_complete(tmp_path: Path) -> None:
     """As when batches ran one after another: the batches before the failing article's are written."""
-    engine = engine_with(tmp_path, Recording(), batch=2)
+    engine = engine_with(tmp_path, batch=2)
     chunk = engine.indexer.chunker.chunk
 
     def failing_chunk(article):  # type: ignore[no-untyped-def]
@@ -123,9 +99,9 @@ def test_a_failure_on_the_reading_side_first_writes_the_batches_that_were_comple
 
 @pytest.mark.parametrize("batch", [1, 3, 64])
 def test_the_index_is_the_same_whatever_the_batch_size(tmp_path: Path, batch: int) -> None:
-    engine = engine_with(tmp_path, Recording(), batch=batch)
+    engine = engine_with(tmp_path, batch=batch)
     report = engine.ingest([sample_copies(tmp_path / "in", 10)])
-    reference = engine_with(tmp_path / "serial", Recording(), batch=10)
+    reference = engine_with(tmp_path / "serial", batch=10)
     assert report.chunks == reference.ingest([tmp_path / "in"]).chunks
     assert engine.manifest.chunk_ids() == reference.manifest.chunk_ids()
     ids = sorted(engine.manifest.chunk_ids())
