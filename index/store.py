@@ -10,10 +10,9 @@ docs/latency.md), with the GIL held, for text nothing reads. Collections written
 they are never read. Queries need only ids and distances, and `newsrag ask` never imports llama-index (about a
 second of a cold start). Embeddings are always passed in: Chroma's own embedding function is never used.
 
-The client opens on first use. Until this process opens one for the data dir (to write, list ids or count), a local
-index is queried through `chromadb_rust_bindings`, the engine under chromadb's own PersistentClient, opened the way
-PersistentClient opens it (index/chroma_reader.py): the same index, the same results, without importing the
-`chromadb` package (~0.8 s of CPU, a third of a `newsrag ask` cold start).
+The embedded store reads and writes through `chromadb_rust_bindings` without importing the `chromadb` package
+(index/chroma_local.py: ~1.5 s of a one-article `newsrag ingest` and a third of a `newsrag ask` cold start); a
+Chroma server goes through chromadb's HttpClient, opened on first use.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from index.chroma_reader import client_opened, reader_query
+from index.chroma_local import LocalCollection
 from index.types import Chunk
 
 COLLECTION = "newsrag_chunks"
@@ -55,30 +54,31 @@ class ChromaStore:
         self.path, self.url = data_dir / "chroma", url
         if url:
             server_address(url)  # a malformed URL fails now, not at the first question
+        self._local = None if url else LocalCollection(self.path, COLLECTION)
         self._client: Any = None
         self._collection: Any = None
 
     @property
-    def client(self) -> Any:
-        if self._client is None:
-            import chromadb  # chromadb takes ~1-3 s to import: `ask` reads through index/chroma_reader.py instead
+    def collection(self) -> Any:
+        """The server's collection through chromadb's HttpClient, or the local one (the same calls it answers)."""
+        if self._local is not None:
+            return self._local
+        if self._collection is None:
+            import chromadb  # ~1.5 s to import: only for a Chroma server
             from chromadb.config import Settings as ChromaSettings  # with chromadb (see above)
 
-            chroma_settings = ChromaSettings(anonymized_telemetry=False)
-            if self.url:
-                host, port, ssl = server_address(self.url)
-                self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
-            else:
-                client_opened(self.path)  # from now on this process reads through the client (it may write)
-                self._client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
-        return self._client
-
-    @property
-    def collection(self) -> Any:
-        if self._collection is None:
-            self._collection = self.client.get_or_create_collection(
+            host, port, ssl = server_address(self.url)
+            self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl,
+                                               settings=ChromaSettings(anonymized_telemetry=False))
+            self._collection = self._client.get_or_create_collection(
                 COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
         return self._collection
+
+    def max_batch_size(self) -> int:
+        if self._local is not None:
+            return self._local.max_batch_size()
+        self.collection  # noqa: B018 - opens the client
+        return int(self._client.get_max_batch_size())
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
         ids = [c.id for c in chunks]
@@ -87,7 +87,7 @@ class ChromaStore:
         vectors = np.asarray(vectors, dtype=np.float32)
         # Chroma refuses a batch over its maximum (5,461 here): a long article (a 19 MB one has 21k chunks) is
         # written in slices. Atomicity is not lost: vectors become live only with the manifest transaction.
-        step = max(1, int(self.client.get_max_batch_size())) if chunks else 1
+        step = max(1, self.max_batch_size()) if chunks else 1
         for i in range(0, len(chunks), step):
             self.collection.add(ids=ids[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step])
 
@@ -102,13 +102,21 @@ class ChromaStore:
         if k <= 0 or among == []:
             return []
         vector = np.asarray(vector, dtype=np.float32)
-        found = None if self.url or self._client is not None else reader_query(self.path, COLLECTION, vector, k,
-                                                                                among)
-        if found is None:
+        if self._local is not None:
+            found = self._local.query(vector, k, among)
+        else:
             result = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"], ids=among)
             found = (result["ids"][0], result["distances"][0])
         # cosine space: distance = 1 - cosine
         return [(i, 1.0 - float(d)) for i, d in zip(*found, strict=True)]
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vector of each of these chunk ids that is in the store."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), 5000):
+            got = self.collection.get(ids=ids[i:i + 5000], include=["embeddings"])
+            out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+        return out
 
     def ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])

@@ -1,5 +1,6 @@
-"""What `newsrag ask` loads: the heavy libraries stay off its path (the cold start does not regress silently), and the
-light Chroma reader it queries through returns what the chromadb client returns."""
+"""What `newsrag ask` and `newsrag ingest` load: the heavy libraries stay off their paths (the cold start does not
+regress silently), and the embedded Chroma they read and write through the bindings (index/chroma_local.py) is the
+one chromadb's client reads and writes."""
 
 from __future__ import annotations
 
@@ -53,44 +54,87 @@ def _probes(n: int = 6) -> list[np.ndarray]:
     return list(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
 
 
-def test_the_reader_returns_what_the_client_returns(sample_engine: Engine, settings: Settings) -> None:
-    code = ("import json, sys, numpy as np\nfrom pathlib import Path\nfrom index.store import ChromaStore\n"
-            "from tests.test_cold_start import _probes\n"
-            "store = ChromaStore(Path(sys.argv[1]))\n"
-            "light = [store.query(v, 5) for v in _probes()]\n"
-            "assert 'chromadb' not in sys.modules\n"
-            "store.count()\n"
-            "full = [store.query(v, 5) for v in _probes()]\n"
-            "assert 'chromadb' in sys.modules\n"
-            "print(json.dumps([light, full]))\n")
-    done = subprocess.run([sys.executable, "-c", code, str(settings.data_dir)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def _run(code: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
-    light, full = json.loads(done.stdout)
-    assert light == full
-    assert all(len(hits) == 5 for hits in light)
+    return done.stdout
+
+
+CLIENT = ("import json, sys, chromadb\nfrom chromadb.config import Settings\n"
+          "from tests.test_cold_start import _probes\n"
+          "client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))\n"
+          "col = client.get_or_create_collection('newsrag_chunks', embedding_function=None,"
+          " metadata={'hnsw:space': 'cosine'})\n")
+
+
+def test_the_bindings_return_what_the_client_returns(sample_engine: Engine, settings: Settings) -> None:
+    """The sample index was written through the bindings; chromadb's own client finds the same neighbours."""
+    ours = _run("import json, sys\nfrom pathlib import Path\nfrom index.store import ChromaStore\n"
+                "from tests.test_cold_start import _probes\n"
+                "store = ChromaStore(Path(sys.argv[1]))\n"
+                "hits = [store.query(v, 5) for v in _probes()]\n"
+                "assert 'chromadb' not in sys.modules\n"
+                "print(json.dumps([[[i for i, _ in h] for h in hits], [[d for _, d in h] for h in hits]]))",
+                str(settings.data_dir))
+    theirs = _run(CLIENT + "found = [col.query(query_embeddings=[v], n_results=5, include=['distances']) for v in"
+                  " _probes()]\nprint(json.dumps([[f['ids'][0] for f in found],"
+                  " [[1 - d for d in f['distances'][0]] for f in found]]))", str(settings.data_dir / "chroma"))
+    (ids, sims), (their_ids, their_sims) = json.loads(ours), json.loads(theirs)
+    assert ids == their_ids and all(len(hits) == 5 for hits in ids)
+    assert np.allclose(sims, their_sims, atol=1e-6)
+
+
+def test_an_index_chromadb_wrote_is_written_and_read_here(tmp_path: Path) -> None:
+    """Indexes made before index/chroma_local.py (by chromadb's PersistentClient) keep working, both ways."""
+    chroma = tmp_path / "old" / "chroma"
+    _run(CLIENT + "vs = _probes(3)\ncol.add(ids=['a:0', 'a:1'], embeddings=vs[:2],"
+         " metadatas=[{'article_id': 'a', 'title': 'A', 'start': 0, 'end': 4}] * 2)", str(chroma))
+    store = ChromaStore(tmp_path / "old")
+    probes = _probes(3)
+    assert store.count() == 2 and store.query(probes[1], 1)[0][0] == "a:1"
+    store.add([Chunk(id="b:0", article_id="b", ordinal=0, start=0, end=5, text="probe")], probes[2][None, :],
+              {"b": "B"})
+    store.delete(["a:0"])
+    out = _run(CLIENT + "print(json.dumps([sorted(col.get()['ids']), col.query(query_embeddings=[_probes(3)[2]],"
+               " n_results=1)['ids'][0]]))", str(chroma))
+    assert json.loads(out) == [["a:1", "b:0"], ["b:0"]]
+
+
+def test_ingest_imports_no_chromadb(tmp_path: Path) -> None:
+    """A `newsrag ingest` writes the embedded index without the chromadb package (~1.5 s of a one-article ingest)."""
+    from tests.conftest import SAMPLE
+
+    code = ("import json, sys\nfrom app.cli import main as cli\ncode = cli.main(['ingest', sys.argv[1]])\n"
+            "print(json.dumps({'code': code, 'chromadb': 'chromadb' in sys.modules}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
+    env.update(NEWSRAG_DATA_DIR=str(tmp_path / "data"), NEWSRAG_EMBEDDER="hash", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code, str(SAMPLE)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "chromadb": False}
+    answer, _ = _ask_in_a_new_process(tmp_path / "data")
+    assert not answer["refused"] and "Assad" in answer["text"]
 
 
 def reads_what_it_wrote(data_dir: str) -> None:
-    """Run in a new process: one store reads through the light reader; another store in the same process then writes
-    to the same data dir; the first one's queries see the new vector (the reader closes once a client opens there)."""
+    """Run in a new process: one store reads; another store in the same process then writes to the same data dir;
+    the first one's queries see the new vector (one Bindings per data dir per process)."""
     reader = ChromaStore(Path(data_dir))
     probe = _probes(1)[0]
     before = reader.query(probe, 3)
-    assert before and "chromadb" not in sys.modules
+    assert before
     writer = ChromaStore(Path(data_dir))
     writer.add([Chunk(id="probe:0", article_id="probe", ordinal=0, start=0, end=5, text="probe")],
                probe[None, :], {"probe": "Probe"})
     after = reader.query(probe, 3)
     assert after[0][0] == "probe:0" and abs(after[0][1] - 1.0) < 1e-4
     assert after[1:] == before[:2]
+    assert "chromadb" not in sys.modules
 
 
 def test_a_process_reads_what_it_wrote(sample_engine: Engine, settings: Settings) -> None:
-    code = f"from tests.test_cold_start import reads_what_it_wrote; reads_what_it_wrote({str(settings.data_dir)!r})"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, done.stderr
+    _run(f"from tests.test_cold_start import reads_what_it_wrote; reads_what_it_wrote({str(settings.data_dir)!r})")
 
 
 def test_a_fresh_data_dir_needs_no_chroma_files_to_be_queried(tmp_path: Path) -> None:

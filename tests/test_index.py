@@ -267,7 +267,7 @@ def test_an_article_with_more_chunks_than_a_chroma_batch(tmp_path: Path) -> None
     from tests.conftest import make_settings
 
     engine = build_engine(make_settings(tmp_path / "data", chunk_tokens=40, chunk_overlap=5))
-    limit = engine.store.client.get_max_batch_size()
+    limit = engine.store.max_batch_size()
     words = " ".join(f"word{i % 97}" for i in range(30)) + "."
     (tmp_path / "long.txt").write_text("Long\n\n" + "\n\n".join(words for _ in range(limit + 200)))
     report = engine.ingest([tmp_path / "long.txt"])

@@ -136,16 +136,15 @@ def _cosine(work: Path, backends: list[str]) -> dict[str, Any]:
     """Mean and min cosine of each ONNX backend's chunk vectors to the torch fp32 ones (same chunks, same run)."""
     if "torch" not in backends:
         return {}
-    from eval.bench.scale import _vectors
     from index.store import ChromaStore
 
     reference = ChromaStore(work / "newsrag-torch")
     ids = sorted(reference.ids())
-    ref = _vectors(reference, ids)
+    ref = reference.vectors(ids)
     out = {}
     for b in backends:
         if b != "torch":
-            other = _vectors(ChromaStore(work / f"newsrag-{b}"), ids)
+            other = ChromaStore(work / f"newsrag-{b}").vectors(ids)
             cos = [float(ref[i] @ other[i]) for i in ids if i in other]
             out[b] = {"mean": round(sum(cos) / len(cos), 4), "min": round(min(cos), 4), "n": len(cos)} if cos else {}
     return out

@@ -31,7 +31,7 @@ def grow(source: Path, size: int, out: Path) -> dict[str, Any]:
 
     src, src_store = Manifest(source / "manifest.sqlite"), ChromaStore(source)
     rows = src.chunk_rows()
-    vectors = _vectors(src_store, [r["id"] for r in rows])
+    vectors = src_store.vectors([r["id"] for r in rows])
     quotes: dict[str, list[dict[str, Any]]] = {}
     for q in src.db.execute('SELECT q.*, substr(a.text, q.start + 1, q."end" - q.start) AS text FROM quotes q '
                             "JOIN articles a ON a.id = q.article_id"):
@@ -72,14 +72,6 @@ def grow(source: Path, size: int, out: Path) -> dict[str, Any]:
     seconds["keyword_load"] = time.perf_counter() - t0
     return {"chunks": total, "articles": dest.count(), "copies": copy - 1,
             **{f"{k}_s": round(v, 1) for k, v in seconds.items()}}
-
-
-def _vectors(store: Any, ids: list[str]) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for i in range(0, len(ids), 5000):
-        got = store.collection.get(ids=ids[i:i + 5000], include=["embeddings"])
-        out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
-    return out
 
 
 def _flush(store: Any, manifest: Any, items: list[Any], pending: list[Any], seconds: dict[str, float]) -> None:
