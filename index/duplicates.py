@@ -2,17 +2,17 @@
 new headline, byline, dateline or trailing paragraph. Grouped after each ingest so that retrieval shows a story once
 and the citation lists the other outlets ("also in: ...").
 
-Each article gets a MinHash signature (datasketch) of its lower-cased word 5-shingles; the LSH bands of the stored
-signatures (rows in the manifest: index/bands.py) propose candidates, and a candidate joins the article's group when
-the estimated Jaccard similarity is at least NEWSRAG_DUPLICATE_THRESHOLD and the two were published at most
-MAX_DAYS_APART apart (when both are dated). The date rule keeps apart what the text alone would join on the RealTime
-QA corpus: yearly refreshes of a page ("Spring break 2024" / "2025": 0.77) and two betting pages that share only a
-long disclaimer (0.71, 74 days apart).
+Each article gets a MinHash signature (datasketch 2.0's affine32 scheme, computed with numpy) of its lower-cased
+word 5-shingles; the LSH bands of the stored signatures (rows in the manifest: index/bands.py) propose candidates,
+and a candidate joins the article's group when the estimated Jaccard similarity is at least
+NEWSRAG_DUPLICATE_THRESHOLD and the two were published at most MAX_DAYS_APART apart (when both are dated). The date
+rule keeps apart what the text alone would join on the RealTime QA corpus: yearly refreshes of a page ("Spring break
+2024" / "2025": 0.77) and two betting pages that share only a long disclaimer (0.71, 74 days apart).
 Groups are transitive (unions of pairs).
 
 The `near_duplicates` table (article id, signature, group) lives in the manifest and is owned here. A row goes with
 its article (ON DELETE CASCADE), so a changed article is signed and grouped again; an article indexed before
-grouping existed is signed at the next ingest. Reading the groups needs no datasketch. What is to be signed is
+grouping existed is signed at the next ingest. What is to be signed is
 queued (`near_duplicate_todo`) by triggers in the transaction that writes the article, so grouping one new article
 reads the queue, its candidates and the groups it joins: never every article or signature, and its cost does not
 grow with the index (an index from before the queue is scanned once, when its bands are made).
@@ -20,6 +20,8 @@ grow with the index (an index from before the queue is scanned once, when its ba
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import time
 from collections.abc import Iterable
@@ -56,14 +58,35 @@ CREATE TRIGGER IF NOT EXISTS near_duplicate_todo_signature AFTER INSERT ON near_
 
 
 def signature(text: str) -> np.ndarray:
-    """The MinHash signature (NUM_PERM uint32 values) of the text's lower-cased word 5-shingles."""
-    from datasketch import MinHash  # numpy + scipy: imported at ingest only
-
+    """The MinHash signature (NUM_PERM uint32 values) of the text's lower-cased word 5-shingles: datasketch 2.0's
+    `MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")` after `update_batch` of the UTF-8 shingles, value for
+    value (tests/test_bands.py compares them). Computed here with numpy: datasketch's package imports scipy
+    (~0.4 s of every ingest process) for LSH tuning we never use."""
     words = _WORD.findall(text.lower())
     shingles = {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    m.update_batch([s.encode("utf-8") for s in shingles])
-    return np.asarray(m.hashvalues, dtype=np.uint32)
+    hashed = np.frombuffer(b"".join(hashlib.sha1(s.encode("utf-8")).digest()[:4] for s in shingles), dtype="<u4")
+    a, b = _permutations()
+    with np.errstate(over="ignore"):  # the arithmetic is modulo 2^32 by design
+        permuted = _fmix32(hashed.astype(np.uint32)).reshape(-1, 1) * a + b
+    return np.minimum(np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32), permuted.min(axis=0))
+
+
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations h -> a * h + b (mod 2^32), a odd, drawn from RandomState(SEED)."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch mixes each hash with it before the permutations)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -102,17 +102,19 @@ def test_an_index_chromadb_wrote_is_written_and_read_here(tmp_path: Path) -> Non
 
 
 def test_ingest_imports_no_chromadb(tmp_path: Path) -> None:
-    """A `newsrag ingest` writes the embedded index without the chromadb package (~1.5 s of a one-article ingest)."""
+    """A `newsrag ingest` writes the embedded index without the chromadb package (~1.5 s of a one-article ingest)
+    and signs near-duplicates without datasketch's (which imports scipy: ~0.4 s)."""
     from tests.conftest import SAMPLE
 
     code = ("import json, sys\nfrom app.cli import main as cli\ncode = cli.main(['ingest', sys.argv[1]])\n"
-            "print(json.dumps({'code': code, 'chromadb': 'chromadb' in sys.modules}))")
+            "print(json.dumps({'code': code, 'chromadb': 'chromadb' in sys.modules,"
+            " 'datasketch': 'datasketch' in sys.modules}))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
     env.update(NEWSRAG_DATA_DIR=str(tmp_path / "data"), NEWSRAG_EMBEDDER="hash", PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", code, str(SAMPLE)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "chromadb": False}
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "chromadb": False, "datasketch": False}
     answer, _ = _ask_in_a_new_process(tmp_path / "data")
     assert not answer["refused"] and "Assad" in answer["text"]
 
