@@ -87,11 +87,16 @@ class Manifest:
         row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
         return _article(row) if row else None
 
-    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+    def articles(self, ids: Iterable[str], text: bool = True) -> dict[str, Article]:
+        """The articles of these ids; `text=False`: without their texts (text ""), for what filters and cites."""
         ids = list(set(ids))
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", ids).fetchall() if ids else []
+        marks, columns = ",".join("?" * len(ids)), "*" if text else ", ".join(HEADER)
+        rows = self.db.execute(f"SELECT {columns} FROM articles WHERE id IN ({marks})", ids).fetchall() if ids else []
         return {r["id"]: _article(r) for r in rows}
+
+    def text(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
+        return row["text"] if row else None
 
     def origin(self, article_id: str) -> tuple[str | None, str | None] | None:
         """(path, record) of an article, None when there is no such article; record None: origin unknown (the
@@ -296,6 +301,10 @@ class Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+HEADER = ("id", "title", "date", "url", "source", "path", "record")  # an article's columns but its text
+
+
 def _article(row: sqlite3.Row) -> Article:
-    return Article(id=row["id"], title=row["title"], text=row["text"], date=row["date"], url=row["url"],
+    text = row["text"] if "text" in row.keys() else ""  # noqa: SIM118 - `in` on a Row tests its values
+    return Article(id=row["id"], title=row["title"], text=text, date=row["date"], url=row["url"],
                    source=row["source"], path=row["path"], record=row["record"])

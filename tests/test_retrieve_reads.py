@@ -56,7 +56,7 @@ def test_only_the_first_block_of_candidates_is_read(engine: Engine, tmp_path: Pa
     grouped: list[int] = []
     _spy(monkeypatch, engine.manifest, "chunks_by_id", rows)
     assert engine.groups is not None
-    _spy(monkeypatch, engine.groups, "of", grouped)
+    _spy(monkeypatch, engine.groups, "heads", grouped)
     got = engine.retriever.retrieve("ferry harbour fares", 2)
     assert len(got) == 2
     assert rows and sum(rows) <= BLOCK, rows
@@ -64,7 +64,8 @@ def test_only_the_first_block_of_candidates_is_read(engine: Engine, tmp_path: Pa
 
 
 def _reference(r: HybridRetriever, query: str, k: int, filters: dict[str, Any] | None) -> list[str]:
-    """The chunk ids the retriever chose before `_Candidates`: every row read first, in the manifest's order."""
+    """The chunk ids the retriever chose before `Candidates` (app/answering/fusion.py): every row read first, in
+    the manifest's order."""
     from app.answering.retrieve import _keep, recency
 
     vector = r.embedder.embed([query])[0]
@@ -89,7 +90,7 @@ def _reference(r: HybridRetriever, query: str, k: int, filters: dict[str, Any] |
     def text_of(cid: str) -> str | None:
         art = articles.get(rows[cid]["article_id"])
         return art.text[rows[cid]["start"]:rows[cid]["end"]] if art else None
-    return choose(order, article_of, text_of, k, r.per_article)
+    return choose(order, article_of, text_of, k, r.per_article, lambda cid: rows[cid]["article_id"])
 
 
 @pytest.mark.parametrize("filters", [None, {"as_of": "2026-01-20"}, {"source": "s1.example"},
@@ -113,3 +114,30 @@ def test_shingles_judge_copies_as_the_joined_5_grams_did() -> None:
     for a, b in itertools.pairwise(texts):
         assert len(shingles(a)) == len(joined(a))
         assert near_copy(shingles(a), shingles(b)) == near_copy(joined(a), joined(b))  # type: ignore[arg-type]
+
+
+def test_spare_slots_go_to_the_chosen_articles_and_copies_texts_are_never_read(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three stories, each also published by three other outlets word for word (one group each): with k = 6 the
+    cap yields, and the spare slots go to further chunks of the three articles chosen. Before, they went through
+    every copy's chunks, each read and compared (~110 candidates a question in the bench's copied 10k index)."""
+    rng = random.Random(3)
+    records = []
+    for story in range(3):
+        body = " ".join(rng.choice(WORDS) + ("." if i % 12 == 11 else "") for i in range(700))
+        for outlet in range(4):
+            records.append({"id": f"s{story}-{outlet}", "title": f"Story {story}",
+                            "text": f"{body} Reported for outlet {outlet}.",
+                            "date": "2026-01-05", "source": f"o{outlet}.example"})
+    path = tmp_path / "copies.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert len(engine.ingest([path]).added) == 12
+    texts: list[str] = []
+    real = engine.manifest.text
+    monkeypatch.setattr(engine.manifest, "text", lambda a: texts.append(a) or real(a))
+    got = engine.retriever.retrieve("ferry harbour fares strike", 6)
+    assert len(got) == 6
+    chosen = {p.article_id for p in got}
+    assert len(chosen) == 3 and len({a.split("-")[0] for a in chosen}) == 3  # one article per story ...
+    assert all(len(p.also_in) == 3 for p in got)  # ... citing its three copies
+    assert set(texts) == chosen  # no copy's text was read

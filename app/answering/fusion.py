@@ -1,4 +1,5 @@
-"""Fusing the dense and keyword rankings, and choosing which fused chunks become the k passages.
+"""Fusing the dense and keyword rankings, and choosing which fused chunks become the k passages (`choose`, over
+what `Candidates` reads of them from the manifest).
 
 Measured on the RealTime QA calibration half (docs/eval.md, "Retrieval ablation"): reciprocal rank fusion with
 k = 60 over 100 candidates from each side, equal weights, then one passage per article and no near-copies. The
@@ -10,6 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from index.duplicates import DuplicateGroups
+from index.manifest import Manifest
+from index.types import Article
 
 RRF_K = 60
 POOL = 100  # candidates taken from each ranking
@@ -44,11 +50,14 @@ def near_copy(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> bool:
 
 
 def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_of: Callable[[str], str | None],
-           k: int, per_article: int) -> list[str]:
+           k: int, per_article: int, own_article: Callable[[str], str | None] | None = None) -> list[str]:
     """The first k chunk ids of `order` keeping at most `per_article` per article (0: no cap) and no near-copy of
     one already kept. `article_of`/`text_of` return None for a chunk to skip (not live, filtered out). When there
     are not k articles to choose from (one article indexed, a filter down to one), the cap yields: the remaining
-    slots go to the next chunks of the articles already chosen, in fused order.
+    slots go to the next chunks of the articles already chosen, in fused order. `article_of` may name a group of
+    copies (syndicated versions of one story count as one article for the cap); `own_article` then names the
+    chunk's own article, and the remaining slots go to the articles chosen, not to their copies (whose chunks
+    would mostly be copies of the chosen ones: each read and compared for nothing).
 
     A chunk found to be a copy stays one (the kept passages only grow), and a text seen before is judged without
     its 5-grams: an index full of syndicated copies put ~350 candidates a question through `shingles` (85 ms of a
@@ -59,6 +68,7 @@ def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_o
     per: dict[str, int] = {}
     copies: set[str] = set()  # chunk ids found to be near-copies of a kept passage
     copy_texts: set[str] = set()  # texts kept or found to be copies: the same text again is a copy
+    chosen: set[str | None] = set()  # the kept chunks' own articles
     for capped in ((True, False) if per_article else (False,)):
         for cid in order:
             if len(kept) == k:
@@ -67,6 +77,8 @@ def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_o
                 continue
             article = article_of(cid)
             if article is None or cid in kept or (capped and per.get(article, 0) >= per_article):
+                continue
+            if not capped and per_article and own_article is not None and own_article(cid) not in chosen:
                 continue
             text = text_of(cid)
             if text is None:
@@ -81,5 +93,67 @@ def choose(order: Iterable[str], article_of: Callable[[str], str | None], text_o
                 continue
             kept.append(cid)
             kept_shingles.append(grams)
+            chosen.add(own_article(cid) if own_article is not None else None)
             per[article] = per.get(article, 0) + 1
     return kept
+
+
+class Candidates:
+    """The fused candidates' chunk rows, articles and near-duplicate groups, read from the manifest a block of
+    candidates at a time in fused order: the k passages usually come from the first block, and the rows and
+    groups of the hundredth candidate are never read (reading all 200 rows, then the groups of all ~100 articles
+    took ~1.2 and ~3.8 ms a question at 100k chunks). Each block is as large as all before it, so an index of
+    syndicated copies, where choosing walks most candidates, still takes a few reads. Blocks read the articles
+    without their texts; a text is read when a candidate's passage is needed (a candidate skipped for its article's
+    cap, a copy's group among them, never reads one). A chunk id the manifest does not know has no row: not live."""
+
+    BLOCK = 16
+
+    def __init__(self, manifest: Manifest, groups: DuplicateGroups | None, order: list[str]):
+        self.manifest, self.groups, self.order = manifest, groups, order
+        self.position = {c: i for i, c in enumerate(order)}
+        self.rows: dict[str, Any] = {}  # chunk id -> its manifest row (article_id, start, end)
+        self.looked: set[str] = set()  # chunk ids asked of the manifest
+        self.articles: dict[str, Article | None] = {}  # without their texts
+        self.texts: dict[str, str | None] = {}
+        self.heads: dict[str, str] = {}  # article id -> its group's first member, for groups of two or more
+
+    def row(self, cid: str, everything: bool = False) -> Any:
+        """`cid`'s row (None: not live), reading its block (`everything`: all candidates) if not read yet."""
+        if cid not in self.looked:
+            at, size = self.position.get(cid, 0), max(self.BLOCK, len(self.looked))  # blocks double: 16, 16, 32 ...
+            block = [c for c in (self.order if everything else self.order[at:at + size]) if c not in self.looked]
+            block = block or [cid]
+            got = self.manifest.chunks_by_id(block)
+            self.rows.update(got)
+            self.looked.update(block)
+            new = list(dict.fromkeys(r["article_id"] for c, r in got.items() if r["article_id"] not in self.articles))
+            if not everything:
+                self._read(new)
+        return self.rows.get(cid)
+
+    def article(self, cid: str) -> Article | None:
+        row = self.row(cid)
+        if row is None:
+            return None
+        if row["article_id"] not in self.articles:
+            at, size = self.position.get(cid, 0), max(self.BLOCK, len(self.articles))
+            self._read(list(dict.fromkeys(self.rows[c]["article_id"] for c in self.order[at:at + size]
+                                          if c in self.rows and self.rows[c]["article_id"] not in self.articles)))
+        return self.articles.get(row["article_id"])
+
+    def text(self, cid: str) -> str | None:
+        row = self.row(cid)
+        if row is None:
+            return None
+        if row["article_id"] not in self.texts:
+            self.texts[row["article_id"]] = self.manifest.text(row["article_id"])
+        return self.texts[row["article_id"]]
+
+    def _read(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        got = self.manifest.articles(ids, text=False)
+        self.articles.update({a: got.get(a) for a in ids})
+        if self.groups is not None:
+            self.heads.update(self.groups.heads(ids))

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app.answering.fusion import POOL, choose, rrf
+from app.answering.fusion import POOL, Candidates, choose, rrf
 from app.answering.speakers import SpeakerIndex, speaker_passages, speaker_question
 from app.types import ArticleRef, Passage
 from index.duplicates import DuplicateGroups
@@ -64,14 +64,14 @@ class HybridRetriever:
         dense, sparse = self._search(query, vector, max(POOL, 4 * k), filters or {})
         fused = rrf([dense, sparse])
         order = sorted(fused, key=lambda c: (-fused[c], c))  # ties by id: the order the manifest's rows came in
-        found = _Candidates(self.manifest, self.groups, order)
+        found = Candidates(self.manifest, self.groups, order)
         wants_dates = bool(filters and filters.get("prefer_from") and self.recency_weight)
         if wants_dates or self.prior is not None:  # a factor may lift any candidate: every row is needed
             live = [c for c in order if found.row(c, everything=True) is not None]
             ids = list(dict.fromkeys(found.rows[c]["article_id"] for c in live))
             factors: dict[str, float] = {}
             if wants_dates:
-                dated = self.manifest.articles(ids)
+                dated = self.manifest.articles(ids, text=False)
                 factors = {a: recency(dated[a].date, filters or {}, self.recency_weight) for a in ids if a in dated}
             if self.prior is not None:
                 for a, f in self.prior(query, ids).items():
@@ -86,23 +86,26 @@ class HybridRetriever:
             art = found.article(cid)
             if art is None or not _keep(art, filters):
                 return None
-            copies = found.copies.get(art.id)
-            return copies[0] if copies else art.id  # a group of copies is one article for the cap
+            return found.heads.get(art.id, art.id)  # a group of copies is one article for the cap
 
         def text_of(cid: str) -> str | None:
-            art, row = found.article(cid), found.rows.get(cid)
-            return art.text[row["start"]:row["end"]] if art is not None and row is not None else None
+            text, row = found.text(cid), found.rows.get(cid)
+            return text[row["start"]:row["end"]] if text is not None and row is not None else None
 
         dense_s, sparse_s = dict(dense), dict(sparse)
         passages: list[Passage] = []
-        for cid in choose(order, article_of, text_of, k, self.per_article):
+        def own_article(cid: str) -> str | None:
+            row = found.row(cid)
+            return row["article_id"] if row is not None else None
+
+        for cid in choose(order, article_of, text_of, k, self.per_article, own_article):
             row, art = found.rows[cid], found.article(cid)
             assert art is not None
             passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
                                     source=art.source, start=row["start"], end=row["end"],
-                                    text=art.text[row["start"]:row["end"]], rank=len(passages) + 1,
+                                    text=text_of(cid) or "", rank=len(passages) + 1,
                                     dense=dense_s.get(cid), keyword=sparse_s.get(cid), fused=fused[cid],
-                                    also_in=self._also_in(found.copies.get(art.id, []), art.id)))
+                                    also_in=self._also_in(art.id)))
         speaker = speaker_question(query)
         if speaker:
             passages = speaker_passages(self.manifest, self.speakers, self.embedder, speaker, k,
@@ -148,61 +151,12 @@ class HybridRetriever:
             self._matching.move_to_end(key)
             return self._matching[key]
 
-    def _also_in(self, copies: list[str], article_id: str) -> list[ArticleRef]:
-        others = self.manifest.articles(c for c in copies if c != article_id)
+    def _also_in(self, article_id: str) -> list[ArticleRef]:
+        """The other members of the article's group of copies, oldest first."""
+        copies = self.groups.of([article_id]).get(article_id, []) if self.groups is not None else []
+        others = self.manifest.articles((c for c in copies if c != article_id), text=False)
         return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
                 for a in sorted(others.values(), key=lambda a: (a.date or "", a.id))]
-
-
-class _Candidates:
-    """The fused candidates' chunk rows, articles and near-duplicate groups, read from the manifest a block of
-    candidates at a time in fused order: the k passages usually come from the first block, and the rows, texts and
-    groups of the hundredth candidate are never read (reading all 200 rows, then the groups of all ~100 articles
-    took ~1.2 and ~3.8 ms a question at 100k chunks). Each block is as large as all before it, so an index of
-    syndicated copies, where choosing walks most candidates, still takes a few reads. A chunk id the manifest does
-    not know has no row: not live."""
-
-    BLOCK = 16
-
-    def __init__(self, manifest: Manifest, groups: DuplicateGroups | None, order: list[str]):
-        self.manifest, self.groups, self.order = manifest, groups, order
-        self.position = {c: i for i, c in enumerate(order)}
-        self.rows: dict[str, Any] = {}  # chunk id -> its manifest row (article_id, start, end)
-        self.looked: set[str] = set()  # chunk ids asked of the manifest
-        self.articles: dict[str, Article | None] = {}
-        self.copies: dict[str, list[str]] = {}  # article id -> its group's members, for groups of two or more
-
-    def row(self, cid: str, everything: bool = False) -> Any:
-        """`cid`'s row (None: not live), reading its block (`everything`: all candidates) if not read yet."""
-        if cid not in self.looked:
-            at, size = self.position.get(cid, 0), max(self.BLOCK, len(self.looked))  # blocks double: 16, 16, 32 ...
-            block = [c for c in (self.order if everything else self.order[at:at + size]) if c not in self.looked]
-            block = block or [cid]
-            got = self.manifest.chunks_by_id(block)
-            self.rows.update(got)
-            self.looked.update(block)
-            new = list(dict.fromkeys(r["article_id"] for c, r in got.items() if r["article_id"] not in self.articles))
-            if not everything:
-                self._read(new)
-        return self.rows.get(cid)
-
-    def article(self, cid: str) -> Article | None:
-        row = self.row(cid)
-        if row is None:
-            return None
-        if row["article_id"] not in self.articles:
-            at, size = self.position.get(cid, 0), max(self.BLOCK, len(self.articles))
-            self._read(list(dict.fromkeys(self.rows[c]["article_id"] for c in self.order[at:at + size]
-                                          if c in self.rows and self.rows[c]["article_id"] not in self.articles)))
-        return self.articles.get(row["article_id"])
-
-    def _read(self, ids: list[str]) -> None:
-        if not ids:
-            return
-        got = self.manifest.articles(ids)
-        self.articles.update({a: got.get(a) for a in ids})
-        if self.groups is not None:
-            self.copies.update(self.groups.of(ids))
 
 
 def recency(day: str | None, filters: dict[str, Any], weight: float) -> float:
