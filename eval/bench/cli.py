@@ -112,7 +112,7 @@ def _scale(source: Path, corpus: Any, args: argparse.Namespace, cache: Path, mod
     sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else "1000,10000,100000")).split(",")]
     results = []
     for size in sizes:
-        target = cache / "sized" / f"{dir_key(source)}-{size}"
+        target = cache / "sized" / f"{dir_key(source)}-{size}-grouped"  # grown as eval/bench/scale.py says
         if not (target / "done.json").exists():
             _log(f"bench: growing the index to {size} chunks ...")
             shutil.rmtree(target, ignore_errors=True)
