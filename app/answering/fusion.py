@@ -103,9 +103,10 @@ class Candidates:
     candidates at a time in fused order: the k passages usually come from the first block, and the rows and
     groups of the hundredth candidate are never read (reading all 200 rows, then the groups of all ~100 articles
     took ~1.2 and ~3.8 ms a question at 100k chunks). Each block is as large as all before it, so an index of
-    syndicated copies, where choosing walks most candidates, still takes a few reads. Blocks read the articles
-    without their texts; a text is read when a candidate's passage is needed (a candidate skipped for its article's
-    cap, a copy's group among them, never reads one). A chunk id the manifest does not know has no row: not live."""
+    syndicated copies, where choosing walks most candidates, still takes a few reads. The cap is judged on the rows
+    and the group heads; an article (without its text) is read for a passage that is kept, and a text when a
+    candidate's passage is compared (one skipped for its article's cap, a copy's group among them, reads neither).
+    A chunk id the manifest does not know has no row: not live."""
 
     BLOCK = 16
 
@@ -127,10 +128,15 @@ class Candidates:
             got = self.manifest.chunks_by_id(block)
             self.rows.update(got)
             self.looked.update(block)
-            new = list(dict.fromkeys(r["article_id"] for c, r in got.items() if r["article_id"] not in self.articles))
-            if not everything:
-                self._read(new)
+            if self.groups is not None:
+                self.heads.update(self.groups.heads({r["article_id"] for r in got.values()}))
         return self.rows.get(cid)
+
+    def group(self, cid: str) -> str | None:
+        """The article `cid` counts as for the cap: its group of copies' first member, or its own (None: not
+        live). Read from the rows and the group heads: no article."""
+        row = self.row(cid)
+        return None if row is None else self.heads.get(row["article_id"], row["article_id"])
 
     def article(self, cid: str) -> Article | None:
         row = self.row(cid)
@@ -155,5 +161,3 @@ class Candidates:
             return
         got = self.manifest.articles(ids, text=False)
         self.articles.update({a: got.get(a) for a in ids})
-        if self.groups is not None:
-            self.heads.update(self.groups.heads(ids))

@@ -82,11 +82,8 @@ class HybridRetriever:
                 order = found.order = sorted(live, key=lambda c: (-fused[c], c))
                 found.position = {c: i for i, c in enumerate(order)}  # blocks of articles read in the new order
 
-        def article_of(cid: str) -> str | None:
-            art = found.article(cid)
-            if art is None or not _keep(art, filters):
-                return None
-            return found.heads.get(art.id, art.id)  # a group of copies is one article for the cap
+        # Every candidate passed `filters` inside both searches (`_search`): the cap needs only rows and groups.
+        article_of = found.group
 
         def text_of(cid: str) -> str | None:
             text, row = found.text(cid), found.rows.get(cid)
