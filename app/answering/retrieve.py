@@ -90,11 +90,12 @@ class HybridRetriever:
             return text[row["start"]:row["end"]] if text is not None and row is not None else None
 
         dense_s, sparse_s = dict(dense), dict(sparse)
-        passages: list[Passage] = []
+
         def own_article(cid: str) -> str | None:
             row = found.row(cid)
             return row["article_id"] if row is not None else None
 
+        passages: list[Passage] = []
         for cid in choose(order, article_of, text_of, k, self.per_article, own_article):
             row, art = found.rows[cid], found.article(cid)
             assert art is not None
