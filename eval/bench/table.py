@@ -67,7 +67,9 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
                   f"{a['first_query_after_ms']} | {a['remove_ms']} | {a['first_query_after_remove_ms']} |"
                   for n, a in adds]
     lines += ["", "Sizes are grown from the ingested corpus: whole articles in order, then copies with new ids, the "
-              "same text, the title suffixed \"(copy n)\" and the same vectors (no paraphrase, nothing synthetic)."]
+              "same text, the title suffixed \"(copy n)\" and the same vectors (no paraphrase, nothing synthetic); "
+              "the copies are grouped as near-duplicates, as `newsrag ingest` groups them, and retrieval is "
+              "timed with the engine's own retriever."]
     local = next(((r["chunks"], r["local"]) for r in result["scale"] if r.get("local")), None)
     if local:
         chunks, lo = local
