@@ -31,9 +31,9 @@ _lock = threading.Lock()
 _bindings: dict[Path, Any] = {}  # one Bindings per chroma folder per process
 
 
-def _open(path: Path, create: bool) -> Any | None:
-    """This process's Bindings on `path` (opened once), or None when there is no index there and `create` is false."""
-    key = path.resolve()
+def _open(key: Path, create: bool) -> Any | None:
+    """This process's Bindings on the folder `key` (a resolved path; opened once), or None when there is no index
+    there and `create` is false."""
     with _lock:
         if key not in _bindings:
             sqlite = key / "chroma.sqlite3"
@@ -55,10 +55,11 @@ class LocalCollection:
 
     def __init__(self, path: Path, name: str):
         self.path, self.name = Path(path), name
+        self._key = self.path.resolve()  # once: resolving touches the file system, and every query opens
         self._id: str | None = None
 
     def _collection(self, create: bool) -> tuple[Any, str] | None:
-        bindings = _open(self.path, create)
+        bindings = _open(self._key, create)
         if bindings is None:
             return None
         if self._id is None:
@@ -108,6 +109,6 @@ class LocalCollection:
         return 0 if found is None else int(found[0].count(found[1], TENANT, DATABASE))
 
     def max_batch_size(self) -> int:
-        bindings = _open(self.path, create=True)
+        bindings = _open(self._key, create=True)
         assert bindings is not None  # created
         return int(bindings.get_max_batch_size())

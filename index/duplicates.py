@@ -67,7 +67,7 @@ def signature(text: str) -> np.ndarray:
     hashed = np.frombuffer(b"".join(hashlib.sha1(s.encode("utf-8")).digest()[:4] for s in shingles), dtype="<u4")
     a, b = _permutations()
     with np.errstate(over="ignore"):  # the arithmetic is modulo 2^32 by design
-        permuted = _fmix32(hashed.astype(np.uint32)).reshape(-1, 1) * a + b
+        permuted = _fmix32(hashed).reshape(-1, 1) * a + b
     return np.minimum(np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32), permuted.min(axis=0))
 
 
