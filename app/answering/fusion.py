@@ -15,7 +15,6 @@ from typing import Any
 
 from index.duplicates import DuplicateGroups
 from index.manifest import Manifest
-from index.types import Article
 
 RRF_K = 60
 POOL = 100  # candidates taken from each ranking
@@ -104,9 +103,9 @@ class Candidates:
     groups of the hundredth candidate are never read (reading all 200 rows, then the groups of all ~100 articles
     took ~1.2 and ~3.8 ms a question at 100k chunks). Each block is as large as all before it, so an index of
     syndicated copies, where choosing walks most candidates, still takes a few reads. The cap is judged on the rows
-    and the group heads; an article (without its text) is read for a passage that is kept, and a text when a
-    candidate's passage is compared (one skipped for its article's cap, a copy's group among them, reads neither).
-    A chunk id the manifest does not know has no row: not live."""
+    and the group heads, and a text is read when a candidate's passage is compared (one skipped for its article's
+    cap, a copy's group among them, reads none); the kept passages' articles are read once, by the retriever. A
+    chunk id the manifest does not know has no row: not live."""
 
     BLOCK = 16
 
@@ -115,7 +114,6 @@ class Candidates:
         self.position = {c: i for i, c in enumerate(order)}
         self.rows: dict[str, Any] = {}  # chunk id -> its manifest row (article_id, start, end)
         self.looked: set[str] = set()  # chunk ids asked of the manifest
-        self.articles: dict[str, Article | None] = {}  # without their texts
         self.texts: dict[str, str | None] = {}
         self.heads: dict[str, str] = {}  # article id -> its group's first member, for groups of two or more
 
@@ -138,15 +136,10 @@ class Candidates:
         row = self.row(cid)
         return None if row is None else self.heads.get(row["article_id"], row["article_id"])
 
-    def article(self, cid: str) -> Article | None:
+    def own(self, cid: str) -> str | None:
+        """`cid`'s own article (None: not live)."""
         row = self.row(cid)
-        if row is None:
-            return None
-        if row["article_id"] not in self.articles:
-            at, size = self.position.get(cid, 0), max(self.BLOCK, len(self.articles))
-            self._read(list(dict.fromkeys(self.rows[c]["article_id"] for c in self.order[at:at + size]
-                                          if c in self.rows and self.rows[c]["article_id"] not in self.articles)))
-        return self.articles.get(row["article_id"])
+        return None if row is None else row["article_id"]
 
     def text(self, cid: str) -> str | None:
         row = self.row(cid)
@@ -155,9 +148,3 @@ class Candidates:
         if row["article_id"] not in self.texts:
             self.texts[row["article_id"]] = self.manifest.text(row["article_id"])
         return self.texts[row["article_id"]]
-
-    def _read(self, ids: list[str]) -> None:
-        if not ids:
-            return
-        got = self.manifest.articles(ids, text=False)
-        self.articles.update({a: got.get(a) for a in ids})

@@ -80,30 +80,26 @@ class HybridRetriever:
                 fused = {c: f * factors.get(found.rows[c]["article_id"], 1.0) if c in found.rows else f
                          for c, f in fused.items()}
                 order = found.order = sorted(live, key=lambda c: (-fused[c], c))
-                found.position = {c: i for i, c in enumerate(order)}  # blocks of articles read in the new order
-
-        # Every candidate passed `filters` inside both searches (`_search`): the cap needs only rows and groups.
-        article_of = found.group
+                found.position = {c: i for i, c in enumerate(order)}  # blocks of rows read in the new order
 
         def text_of(cid: str) -> str | None:
             text, row = found.text(cid), found.rows.get(cid)
             return text[row["start"]:row["end"]] if text is not None and row is not None else None
 
+        # Every candidate passed `filters` inside both searches (`_search`): the cap needs only rows and groups.
+        chosen = choose(order, found.group, text_of, k, self.per_article, found.own)
+        own = [found.rows[cid]["article_id"] for cid in chosen]
+        copies = self.groups.of(own) if self.groups is not None else {}
+        headers = self.manifest.articles(set(own).union(*copies.values()), text=False)  # one read for all passages
         dense_s, sparse_s = dict(dense), dict(sparse)
-
-        def own_article(cid: str) -> str | None:
-            row = found.row(cid)
-            return row["article_id"] if row is not None else None
-
         passages: list[Passage] = []
-        for cid in choose(order, article_of, text_of, k, self.per_article, own_article):
-            row, art = found.rows[cid], found.article(cid)
-            assert art is not None
+        for cid, article_id in zip(chosen, own, strict=True):
+            row, art = found.rows[cid], headers[article_id]
             passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
                                     source=art.source, start=row["start"], end=row["end"],
                                     text=text_of(cid) or "", rank=len(passages) + 1,
                                     dense=dense_s.get(cid), keyword=sparse_s.get(cid), fused=fused[cid],
-                                    also_in=self._also_in(art.id)))
+                                    also_in=_also_in(article_id, copies.get(article_id, []), headers)))
         speaker = speaker_question(query)
         if speaker:
             passages = speaker_passages(self.manifest, self.speakers, self.embedder, speaker, k,
@@ -149,12 +145,13 @@ class HybridRetriever:
             self._matching.move_to_end(key)
             return self._matching[key]
 
-    def _also_in(self, article_id: str) -> list[ArticleRef]:
-        """The other members of the article's group of copies, oldest first."""
-        copies = self.groups.of([article_id]).get(article_id, []) if self.groups is not None else []
-        others = self.manifest.articles((c for c in copies if c != article_id), text=False)
-        return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
-                for a in sorted(others.values(), key=lambda a: (a.date or "", a.id))]
+
+
+def _also_in(article_id: str, members: list[str], headers: dict[str, Article]) -> list[ArticleRef]:
+    """The other members of the article's group of copies, oldest first."""
+    others = [headers[m] for m in members if m != article_id and m in headers]
+    return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
+            for a in sorted(others, key=lambda a: (a.date or "", a.id))]
 
 
 def recency(day: str | None, filters: dict[str, Any], weight: float) -> float:
