@@ -88,7 +88,8 @@ class Manifest:
         return _article(row) if row else None
 
     def articles(self, ids: Iterable[str], text: bool = True) -> dict[str, Article]:
-        """The articles of these ids; `text=False`: without their texts (text ""), for what filters and cites."""
+        """The articles of these ids; `text=False`: their HEADER only (text "", no record), for what filters and
+        cites."""
         ids = list(set(ids))
         marks, columns = ",".join("?" * len(ids)), "*" if text else ", ".join(HEADER)
         rows = self.db.execute(f"SELECT {columns} FROM articles WHERE id IN ({marks})", ids).fetchall() if ids else []
@@ -301,10 +302,12 @@ class Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-HEADER = ("id", "title", "date", "url", "source", "path", "record")  # an article's columns but its text
+# What filters and citations read of an article: the columns before its text (a column stored after a long text,
+# like `record`, is reached through the text's overflow pages: reading it made a header cost ~1.6x as much).
+HEADER = ("id", "title", "date", "url", "source", "path")
 
 
 def _article(row: sqlite3.Row) -> Article:
-    text = row["text"] if "text" in row.keys() else ""  # noqa: SIM118 - `in` on a Row tests its values
-    return Article(id=row["id"], title=row["title"], text=text, date=row["date"], url=row["url"],
-                   source=row["source"], path=row["path"], record=row["record"])
+    whole = "text" in row.keys()  # noqa: SIM118 - `in` on a Row tests its values
+    return Article(id=row["id"], title=row["title"], text=row["text"] if whole else "", date=row["date"],
+                   url=row["url"], source=row["source"], path=row["path"], record=row["record"] if whole else None)

@@ -78,6 +78,21 @@ def test_one_passage_per_story_and_the_citation_lists_the_other_outlets(engine: 
     assert "also in: " in render(answer)
 
 
+def test_copies_share_one_key_for_the_cap_that_no_article_id_can_be(engine: Engine, tmp_path: Path) -> None:
+    """`DuplicateGroups.keys` (what the per-article cap counts a candidate as) is one row per article: the copies
+    share a key, every other article has its own, and a key never equals an article id (an article literally
+    named like a key would otherwise share a story's slot)."""
+    ingest(engine, tmp_path, copies())
+    assert engine.groups is not None
+    keys = engine.groups.keys(["wire", "gazette", "tribune", "apples", "never-indexed"])
+    assert keys["wire"] == keys["gazette"] == keys["tribune"] != keys["apples"]
+    assert "never-indexed" not in keys
+    assert not set(keys.values()) & {r["id"] for r in engine.manifest.listing()}
+    header = engine.manifest.articles(["wire"], text=False)["wire"]  # what citations read: no text, no record
+    assert (header.title, header.source, header.text, header.record) == (
+        "Council approves Harbor Street bridge rebuild", "wire.example", "", None)
+
+
 def test_without_grouping_the_copies_crowd_the_passages(tmp_path: Path) -> None:
     engine = build_engine(make_settings(tmp_path / "data", duplicate_threshold=0))
     ingest(engine, tmp_path, copies())

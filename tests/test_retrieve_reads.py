@@ -56,7 +56,7 @@ def test_only_the_first_block_of_candidates_is_read(engine: Engine, tmp_path: Pa
     grouped: list[int] = []
     _spy(monkeypatch, engine.manifest, "chunks_by_id", rows)
     assert engine.groups is not None
-    _spy(monkeypatch, engine.groups, "heads", grouped)
+    _spy(monkeypatch, engine.groups, "keys", grouped)
     got = engine.retriever.retrieve("ferry harbour fares", 2)
     assert len(got) == 2
     assert rows and sum(rows) <= BLOCK, rows

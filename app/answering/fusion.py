@@ -103,7 +103,7 @@ class Candidates:
     groups of the hundredth candidate are never read (reading all 200 rows, then the groups of all ~100 articles
     took ~1.2 and ~3.8 ms a question at 100k chunks). Each block is as large as all before it, so an index of
     syndicated copies, where choosing walks most candidates, still takes a few reads. The cap is judged on the rows
-    and the group heads, and a text is read when a candidate's passage is compared (one skipped for its article's
+    and the group keys, and a text is read when a candidate's passage is compared (one skipped for its article's
     cap, a copy's group among them, reads none); the kept passages' articles are read once, by the retriever. A
     chunk id the manifest does not know has no row: not live."""
 
@@ -115,7 +115,7 @@ class Candidates:
         self.rows: dict[str, Any] = {}  # chunk id -> its manifest row (article_id, start, end)
         self.looked: set[str] = set()  # chunk ids asked of the manifest
         self.texts: dict[str, str | None] = {}
-        self.heads: dict[str, str] = {}  # article id -> its group's first member, for groups of two or more
+        self.keys: dict[str, str] = {}  # article id -> the key of its group of copies (DuplicateGroups.keys)
 
     def row(self, cid: str, everything: bool = False) -> Any:
         """`cid`'s row (None: not live), reading its block (`everything`: all candidates) if not read yet."""
@@ -127,14 +127,14 @@ class Candidates:
             self.rows.update(got)
             self.looked.update(block)
             if self.groups is not None:
-                self.heads.update(self.groups.heads({r["article_id"] for r in got.values()}))
+                self.keys.update(self.groups.keys({r["article_id"] for r in got.values()}))
         return self.rows.get(cid)
 
     def group(self, cid: str) -> str | None:
-        """The article `cid` counts as for the cap: its group of copies' first member, or its own (None: not
-        live). Read from the rows and the group heads: no article."""
+        """What `cid` counts as for the cap: its group of copies (its key), or its own article (None: not live).
+        Read from the rows and the group keys: no article."""
         row = self.row(cid)
-        return None if row is None else self.heads.get(row["article_id"], row["article_id"])
+        return None if row is None else self.keys.get(row["article_id"], row["article_id"])
 
     def own(self, cid: str) -> str | None:
         """`cid`'s own article (None: not live)."""
