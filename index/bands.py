@@ -57,8 +57,9 @@ def banding(lsh_threshold: float, num_perm: int) -> tuple[int, int]:
         for r in range(1, num_perm // b + 1):
             fp = integral(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, lsh_threshold)  # noqa: B023
             fn = integral(lambda s: (1 - s ** float(r)) ** float(b), lsh_threshold, 1.0)  # noqa: B023
-            if 0.5 * fp + 0.5 * fn < best:
-                best, choice = 0.5 * fp + 0.5 * fn, (b, r)
+            error = 0.5 * fp + 0.5 * fn
+            if error < best:
+                best, choice = error, (b, r)
     return choice
 
 

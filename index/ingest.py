@@ -153,8 +153,9 @@ class Indexer:
         try:
             self.store.add(chunks, _stack(vectors, self.embedder.dim), titles)
             retired = self.manifest.commit(items, self.chunker.spec)
-        except BaseException:
-            self.store.delete([c.id for c in chunks if c.id not in self.manifest.chunk_ids(c.article_id)])
+        except BaseException:  # the vectors this batch added that the manifest does not own (one read per article)
+            owned = {a.id: self.manifest.chunk_ids(a.id) for a, _ in batch}
+            self.store.delete([c.id for c in chunks if c.id not in owned[c.article_id]])
             raise
         self.store.delete(retired)
         report.chunks += len(chunks)
