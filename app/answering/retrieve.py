@@ -31,6 +31,11 @@ MATCHING_CACHED = 8  # filters whose chunk ids are remembered (~1.5 MB each at 3
 Prior = Callable[[str, list[str]], dict[str, float]]  # (query, article ids best first) -> {article id: factor}
 
 
+def search_depth(k: int) -> int:
+    """How many candidates each search (dense, BM25) is asked for, for k passages."""
+    return max(POOL, 4 * k)
+
+
 class Retriever(Protocol):
     def retrieve(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Passage]: ...
 
@@ -61,7 +66,7 @@ class HybridRetriever:
         """`filters`: source, article_ids, date_from/date_to, as_of (applied inside both searches) and
         prefer_from/prefer_to (a soft window: app/answering/timeframe.py)."""
         vector = self.embedder.embed([query])[0]
-        dense, sparse = self._search(query, vector, max(POOL, 4 * k), filters or {})
+        dense, sparse = self._search(query, vector, search_depth(k), filters or {})
         fused = rrf([dense, sparse])
         order = sorted(fused, key=lambda c: (-fused[c], c))  # ties by id: the order the manifest's rows came in
         found = Candidates(self.manifest, self.groups, order)

@@ -96,7 +96,7 @@ def _flush(store: Any, manifest: Any, items: list[Any], pending: list[Any], seco
 
 def serve(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the index like `newsrag serve` does, warm it, then time retrieval and answers over the questions."""
-    from app.answering.retrieve import HybridRetriever
+    from app.answering.retrieve import HybridRetriever, search_depth
     from app.engine import build_engine
     from app.settings import Settings
 
@@ -116,6 +116,7 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
                                 wired.per_article, wired.prior)
     getattr(engine.embedder, "clear", lambda: None)()
     k = settings.top_k
+    depth = search_depth(k)  # what the retriever asks of each search, so the parts add up to the whole
     timings: dict[str, list[float]] = {"retrieve": [], "embed": [], "dense": [], "bm25": [], "answer": [],
                                        "answer_repeat": []}
     for repeat in range(spec.get("repeats", 1)):
@@ -125,9 +126,9 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
             t1 = time.perf_counter()
             vector = raw.embed([q])[0]
             t2 = time.perf_counter()
-            engine.store.query(vector, 4 * k)
+            engine.store.query(vector, depth)
             t3 = time.perf_counter()
-            engine.keyword.query(q, 4 * k)
+            engine.keyword.query(q, depth)
             t4 = time.perf_counter()
             engine.ask(q)
             t5 = time.perf_counter()
