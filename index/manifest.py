@@ -20,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from index.fields import FieldError, iso_date
 from index.types import Article, Chunk, Quote
@@ -87,13 +88,22 @@ class Manifest:
         row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
         return _article(row) if row else None
 
-    def articles(self, ids: Iterable[str], text: bool = True) -> dict[str, Article]:
-        """The articles of these ids; `text=False`: their HEADER only (text "", no record), for what filters and
-        cites."""
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
         ids = list(set(ids))
-        marks, columns = ",".join("?" * len(ids)), "*" if text else ", ".join(HEADER)
-        rows = self.db.execute(f"SELECT {columns} FROM articles WHERE id IN ({marks})", ids).fetchall() if ids else []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", ids).fetchall() if ids else []
         return {r["id"]: _article(r) for r in rows}
+
+    def headers(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """What a citation shows of these articles (article_id, title, date, url, source), as plain dicts: a
+        passage and its "also in" refs validate them in one pass (building an Article, then an ArticleRef, per
+        header cost ~10 µs each, and an index of syndicated copies cites ~150 a question). Only columns stored before
+        the text: a column after it is reached through the text's overflow pages."""
+        ids = list(set(ids))
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, title, date, url, source FROM articles WHERE id IN ({marks})",
+                               ids).fetchall() if ids else []
+        return {r[0]: {"article_id": r[0], "title": r[1], "date": r[2], "url": r[3], "source": r[4]} for r in rows}
 
     def text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM articles WHERE id=?", (article_id,)).fetchone()
@@ -302,12 +312,6 @@ class Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-# What filters and citations read of an article: the columns before its text (a column stored after a long text,
-# like `record`, is reached through the text's overflow pages: reading it made a header cost ~1.6x as much).
-HEADER = ("id", "title", "date", "url", "source", "path")
-
-
 def _article(row: sqlite3.Row) -> Article:
-    whole = "text" in row.keys()  # noqa: SIM118 - `in` on a Row tests its values
-    return Article(id=row["id"], title=row["title"], text=row["text"] if whole else "", date=row["date"],
-                   url=row["url"], source=row["source"], path=row["path"], record=row["record"] if whole else None)
+    return Article(id=row["id"], title=row["title"], text=row["text"], date=row["date"], url=row["url"],
+                   source=row["source"], path=row["path"], record=row["record"])

@@ -88,9 +88,9 @@ def test_copies_share_one_key_for_the_cap_that_no_article_id_can_be(engine: Engi
     assert keys["wire"] == keys["gazette"] == keys["tribune"] != keys["apples"]
     assert "never-indexed" not in keys
     assert not set(keys.values()) & {r["id"] for r in engine.manifest.listing()}
-    header = engine.manifest.articles(["wire"], text=False)["wire"]  # what citations read: no text, no record
-    assert (header.title, header.source, header.text, header.record) == (
-        "Council approves Harbor Street bridge rebuild", "wire.example", "", None)
+    header = engine.manifest.headers(["wire", "never-indexed"])  # what citations read: no text, no record
+    assert header == {"wire": {"article_id": "wire", "title": "Council approves Harbor Street bridge rebuild",
+                               "date": "2026-03-03", "url": None, "source": "wire.example"}}
 
 
 def test_without_grouping_the_copies_crowd_the_passages(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.answering.fusion import POOL, Candidates, choose, rrf
 from app.answering.speakers import SpeakerIndex, speaker_passages, speaker_question
-from app.types import ArticleRef, Passage
+from app.types import Passage
 from index.duplicates import DuplicateGroups
 from index.embedding.base import Embedder
 from index.keyword import KeywordStore
@@ -76,8 +76,8 @@ class HybridRetriever:
             ids = list(dict.fromkeys(found.rows[c]["article_id"] for c in live))
             factors: dict[str, float] = {}
             if wants_dates:
-                dated = self.manifest.articles(ids, text=False)
-                factors = {a: recency(dated[a].date, filters or {}, self.recency_weight) for a in ids if a in dated}
+                dated = self.manifest.headers(ids)
+                factors = {a: recency(dated[a]["date"], filters or {}, self.recency_weight) for a in ids if a in dated}
             if self.prior is not None:
                 for a, f in self.prior(query, ids).items():
                     factors[a] = factors.get(a, 1.0) * f
@@ -95,13 +95,12 @@ class HybridRetriever:
         chosen = choose(order, found.group, text_of, k, self.per_article, found.own)
         own = [found.rows[cid]["article_id"] for cid in chosen]
         copies = self.groups.of(own) if self.groups is not None else {}
-        headers = self.manifest.articles(set(own).union(*copies.values()), text=False)  # one read for all passages
+        headers = self.manifest.headers(set(own).union(*copies.values()))  # one read for all passages
         dense_s, sparse_s = dict(dense), dict(sparse)
         passages: list[Passage] = []
         for cid, article_id in zip(chosen, own, strict=True):
-            row, art = found.rows[cid], headers[article_id]
-            passages.append(Passage(chunk_id=cid, article_id=art.id, title=art.title, date=art.date, url=art.url,
-                                    source=art.source, start=row["start"], end=row["end"],
+            row = found.rows[cid]
+            passages.append(Passage(chunk_id=cid, **headers[article_id], start=row["start"], end=row["end"],
                                     text=text_of(cid) or "", rank=len(passages) + 1,
                                     dense=dense_s.get(cid), keyword=sparse_s.get(cid), fused=fused[cid],
                                     also_in=_also_in(article_id, copies.get(article_id, []), headers)))
@@ -152,11 +151,11 @@ class HybridRetriever:
 
 
 
-def _also_in(article_id: str, members: list[str], headers: dict[str, Article]) -> list[ArticleRef]:
-    """The other members of the article's group of copies, oldest first."""
+def _also_in(article_id: str, members: list[str], headers: dict[str, dict[str, Any]]) -> list[Any]:
+    """The other members of the article's group of copies, oldest first, as header dicts (Passage validates them
+    into ArticleRefs)."""
     others = [headers[m] for m in members if m != article_id and m in headers]
-    return [ArticleRef(article_id=a.id, title=a.title, date=a.date, url=a.url, source=a.source)
-            for a in sorted(others, key=lambda a: (a.date or "", a.id))]
+    return sorted(others, key=lambda h: (h["date"] or "", h["article_id"]))
 
 
 def recency(day: str | None, filters: dict[str, Any], weight: float) -> float:
