@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 TENANT, DATABASE = "default_tenant", "default_database"  # chromadb.config.DEFAULT_TENANT, DEFAULT_DATABASE
-SPACE = {"hnsw:space": "cosine"}  # the collection's metadata: distance = 1 - cosine
+# A new collection's metadata: distance = 1 - cosine, and its HNSW graph persisted once 100 records are pending (as
+# many as Chroma applies at a time; its default is 1,000). A reopened index re-applies the records not yet persisted
+# to the graph it loads, with parallel inserts: a tail of 100 or more gave every process a slightly different graph,
+# so the same query could find other neighbours in another process (1,250 vectors with 250 pending: a different
+# top 100 in each of 3 processes; with this, the same in all). It also spares each query reading that tail.
+METADATA = {"hnsw:space": "cosine", "hnsw:sync_threshold": 100, "hnsw:batch_size": 100}
 
 _lock = threading.Lock()
 _bindings: dict[Path, Any] = {}  # one Bindings per chroma folder per process
@@ -64,7 +69,7 @@ class LocalCollection:
             return None
         if self._id is None:
             if create:
-                self._id = str(bindings.create_collection(self.name, None, None, SPACE, True, TENANT, DATABASE).id)
+                self._id = str(bindings.create_collection(self.name, None, None, METADATA, True, TENANT, DATABASE).id)
             else:
                 known = {c.name for c in bindings.list_collections(None, None, TENANT, DATABASE)}
                 if self.name not in known:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from index.chroma_local import LocalCollection
+from index.chroma_local import METADATA, LocalCollection
 from index.types import Chunk
 
 COLLECTION = "newsrag_chunks"
@@ -71,7 +71,7 @@ class ChromaStore:
             self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl,
                                                settings=ChromaSettings(anonymized_telemetry=False))
             self._collection = self._client.get_or_create_collection(
-                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"})
+                COLLECTION, embedding_function=None, metadata=METADATA)
         return self._collection
 
     def max_batch_size(self) -> int:
