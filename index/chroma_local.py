@@ -17,6 +17,7 @@ Errors raised inside the bindings are chromadb's own exception classes (raising 
 from __future__ import annotations
 
 import importlib
+import json
 import resource
 import threading
 from pathlib import Path
@@ -29,8 +30,10 @@ TENANT, DATABASE = "default_tenant", "default_database"  # chromadb.config.DEFAU
 # many as Chroma applies at a time; its default is 1,000). A reopened index re-applies the records not yet persisted
 # to the graph it loads, with parallel inserts: a tail of 100 or more gave every process a slightly different graph,
 # so the same query could find other neighbours in another process (1,250 vectors with 250 pending: a different
-# top 100 in each of 3 processes; with this, the same in all). It also spares each query reading that tail.
-METADATA = {"hnsw:space": "cosine", "hnsw:sync_threshold": 100, "hnsw:batch_size": 100}
+# top 100 in each of 3 processes; with this, the same in all). It also spares each query reading that tail. A
+# collection made before with Chroma's default gets the same setting at its first write in a process (`_tune`).
+SYNC_THRESHOLD = 100
+METADATA = {"hnsw:space": "cosine", "hnsw:sync_threshold": SYNC_THRESHOLD, "hnsw:batch_size": SYNC_THRESHOLD}
 
 _lock = threading.Lock()
 _bindings: dict[Path, Any] = {}  # one Bindings per chroma folder per process
@@ -62,19 +65,24 @@ class LocalCollection:
         self.path, self.name = Path(path), name
         self._key = self.path.resolve()  # once: resolving touches the file system, and every query opens
         self._id: str | None = None
+        self._tuned = False  # opened for writing in this process, its sync threshold checked
 
     def _collection(self, create: bool) -> tuple[Any, str] | None:
         bindings = _open(self._key, create)
         if bindings is None:
             return None
-        if self._id is None:
-            if create:
-                self._id = str(bindings.create_collection(self.name, None, None, METADATA, True, TENANT, DATABASE).id)
-            else:
-                known = {c.name for c in bindings.list_collections(None, None, TENANT, DATABASE)}
-                if self.name not in known:
-                    return None
-                self._id = str(bindings.get_collection(self.name, TENANT, DATABASE).id)
+        if create and not self._tuned:  # get or create
+            collection = bindings.create_collection(self.name, None, None, METADATA, True, TENANT, DATABASE)
+            self._id, self._tuned = str(collection.id), True
+            hnsw = (collection.configuration or {}).get("hnsw") or {}
+            if hnsw.get("sync_threshold") != SYNC_THRESHOLD:  # made before METADATA: the next add persists its tail
+                tuned = {"hnsw": {"sync_threshold": SYNC_THRESHOLD, "batch_size": SYNC_THRESHOLD}}
+                bindings.update_collection(self._id, None, None, json.dumps(tuned))
+        elif self._id is None:
+            known = {c.name for c in bindings.list_collections(None, None, TENANT, DATABASE)}
+            if self.name not in known:
+                return None
+            self._id = str(bindings.get_collection(self.name, TENANT, DATABASE).id)
         return bindings, self._id
 
     def add(self, ids: list[str], embeddings: np.ndarray, metadatas: list[dict[str, Any]]) -> None:

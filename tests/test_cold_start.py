@@ -190,3 +190,27 @@ def test_every_process_finds_the_same_neighbours(tmp_path: Path) -> None:
         collection.add([f"c{j}" for j in range(i, i + len(part))], part, [{"n": j} for j in range(len(part))])
     found = [_run(NEIGHBOURS, str(tmp_path / "chroma")) for _ in range(3)]
     assert len(json.loads(found[0])) == 50 and len(set(found)) == 1
+
+
+def test_an_index_made_with_chromas_default_is_tuned_at_its_next_write(tmp_path: Path) -> None:
+    """A collection made before (Chroma's default: persisted every 1,000 records) gets the same sync threshold at
+    its first write in a process, and that write persists the tail: then every process finds the same neighbours."""
+    import chromadb_rust_bindings
+
+    from index.chroma_local import DATABASE, SYNC_THRESHOLD, TENANT, LocalCollection, _open
+
+    vectors = np.random.default_rng(0).standard_normal((1251, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    bindings = _open((tmp_path / "chroma").resolve(), create=True)
+    assert isinstance(bindings, chromadb_rust_bindings.Bindings)
+    old = bindings.create_collection("chunks", None, None, {"hnsw:space": "cosine"}, True, TENANT, DATABASE)
+    for i in range(0, 1250, 500):  # as an index written before: 250 records left unpersisted
+        part = vectors[i:min(i + 500, 1250)]
+        bindings.add([f"c{j}" for j in range(i, i + len(part))], str(old.id), list(part),
+                     [{"n": j} for j in range(len(part))], None, None, TENANT, DATABASE)
+    assert old.configuration["hnsw"]["sync_threshold"] == 1000
+    LocalCollection(tmp_path / "chroma", "chunks").add(["c1250"], vectors[1250:], [{"n": 0}])
+    tuned = bindings.get_collection("chunks", TENANT, DATABASE)
+    assert tuned.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
+    found = [_run(NEIGHBOURS, str(tmp_path / "chroma")) for _ in range(3)]
+    assert len(set(found)) == 1
