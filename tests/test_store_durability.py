@@ -78,7 +78,13 @@ def test_a_killed_writer_loses_no_committed_row(kind: str, tmp_path: Path) -> No
         acknowledged = [proc.stdout.readline() for _ in range(stop_after)]  # each line: a row committed
         time.sleep(rng.uniform(0, 0.02))
         proc.send_signal(signal.SIGKILL)
-        rest, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        # the rest through the same file object: readline() may have read lines ahead into its buffer, which
+        # communicate() (reading the pipe's descriptor) would never see: under load two rows looked uncommitted
+        rest = proc.stdout.read()
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
         assert proc.returncode == -signal.SIGKILL
         done = [int(x) for x in acknowledged + rest.split() if x.strip()]
         committed |= {f"k{k}-{i}" for i in done}
