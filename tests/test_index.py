@@ -171,10 +171,12 @@ def test_ingest_killed_ten_times_loses_and_duplicates_nothing(tmp_path: Path) ->
         target = before + rng.randint(1, 8)  # kill somewhere inside the next two batches
         deadline = time.time() + 60
         while time.time() < deadline and proc.poll() is None and _articles(data) < target:
-            time.sleep(rng.uniform(0.01, 0.1))
+            time.sleep(rng.uniform(0.002, 0.02))
         if proc.poll() is not None:
             break  # it finished before we could kill it
-        time.sleep(rng.uniform(0, 0.3))
+        # then within a few batches: a batch of 4 takes a few ms with the hash embedder (less since small Chroma
+        # adds no longer re-read an unpersisted tail), and waits of up to 0.3 s let a run finish the corpus
+        time.sleep(rng.uniform(0, 0.08))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
