@@ -31,7 +31,7 @@ TENANT, DATABASE = "default_tenant", "default_database"  # chromadb.config.DEFAU
 # to the graph it loads, with parallel inserts: a tail of 100 or more gave every process a slightly different graph,
 # so the same query could find other neighbours in another process (1,250 vectors with 250 pending: a different
 # top 100 in each of 3 processes; with this, the same in all). It also spares each query reading that tail. A
-# collection made before with Chroma's default gets the same setting at its first write in a process (`_tune`).
+# collection made before with Chroma's default gets the same setting at its first write in a process (`_collection`).
 SYNC_THRESHOLD = 100
 METADATA = {"hnsw:space": "cosine", "hnsw:sync_threshold": SYNC_THRESHOLD, "hnsw:batch_size": SYNC_THRESHOLD}
 
